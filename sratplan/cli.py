@@ -1,0 +1,110 @@
+"""Command-line front end: argument parsing, dispatch and exit codes only.
+
+Exit status: 0 clean; 1 bad news (error findings, disagreements); 2 usage or
+unreadable/unsupported input.  Data goes to stdout, diagnostics to stderr.
+Heavy modules are imported lazily so that ``sratplan --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import SratplanError, UsageError
+
+SUBCOMMANDS = ("decode", "replay", "live", "capture", "audit")
+
+EXIT_OK, EXIT_BAD_NEWS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 itself; keep one message style
+        self.print_usage(sys.stderr)
+        print(f"sratplan: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _fmt(p, name="table|json|markdown"):
+    return p
+
+
+def build_decode_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sratplan decode",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Decode ACPI SRAT, SLIT, MSCT, CEDT and HMAT tables and report what is\n"
+            "wrong with them.  PATH may be a binary table (/sys/firmware/acpi/tables/SRAT,\n"
+            "acpidump -b / acpixtract .dat), acpidump text output, an iasl -d .dsl file\n"
+            "(its Raw Table Data block) or a directory of binary tables."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sratplan decode /sys/firmware/acpi/tables/SRAT\n"
+            "  sratplan decode acpidump.txt --format json\n"
+            "  sratplan decode srat.dsl slit.dat\n"
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--table", action="append", metavar="SIG",
+                   help="only tables with this signature (repeatable)")
+    return p
+
+
+def run_decode(args) -> int:
+    from .commands import decode as cmd
+
+    return cmd.run(args)
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sratplan replay",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Re-run the memblock trace of a memblock=debug boot log through sratplan's\n"
+            "memblock engine and compare every allocation address and every\n"
+            "memblock_dump_all table with what the kernel printed."
+        ),
+        epilog="examples:\n  sratplan replay dmesg.txt\n  sratplan replay dmesg.txt --kernel 6.1 --format json\n",
+    )
+    p.add_argument("dmesg", metavar="DMESG")
+    p.add_argument("--kernel", metavar="V", help="kernel profile (default: from the log's Linux version line)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--verbose", "-v", action="store_true", help="list every allocation, not only mismatches")
+    return p
+
+
+def run_replay(args) -> int:
+    from .commands import replay as cmd
+
+    return cmd.run(args)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            name, rest = argv[0], argv[1:]
+            builder = globals().get(f"build_{name}_parser")
+            runner = globals().get(f"run_{name}")
+            if builder is None or runner is None:
+                print(f"sratplan: '{name}' is not available yet", file=sys.stderr)
+                return EXIT_USAGE
+            args = builder().parse_args(rest)
+            return runner(args)
+        from .commands import plan as cmd
+
+        args = cmd.build_parser(_Parser).parse_args(argv)
+        return cmd.run(args)
+    except UsageError as e:
+        print(f"sratplan: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except SratplanError as e:
+        print(f"sratplan: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
