@@ -36,7 +36,37 @@ class KernelProfile:
     flag_rsrv_kern: int | None = None     # 0x20 from ~6.14: every allocation's reservation
     flag_kho_scratch: int | None = None   # 0x40 from ~6.16
 
+    # --- drivers/acpi/numa/srat.c, lib/fw_table.c ------------------------
+    max_numnodes: int = MAX_NUMNODES_DEBIAN
+    # 6.8+: acpi_parse_entries_array() lives in lib/fw_table.c and returns at
+    # the first failing handler instead of only skipping later handlers.
+    fw_table_walker: bool = False
+    # ~6.10+: the SRAT CPU pass also has a handler for type 7 (RINTC; a stub on x86).
+    srat_rintc_handler: bool = False
+    # 6.1+ (CXL): CFMWS windows without SRAT coverage become fake-PXM nodes.
+    cfmws_fake_nodes: bool = True
+
+    # --- arch/x86/mm/numa.c / mm/numa_memblks.c ---------------------------
+    # nid written by numa_init()'s reset: MAX_NUMNODES up to 6.1 (arch/x86/mm/numa.c),
+    # NUMA_NO_NODE from 6.12 (mm/numa_memblks.c:numa_memblks_init).
+    nid_none: int = MAX_NUMNODES_DEBIAN
+    # numa_cleanup_meminfo() bounds: [0, max_pfn) up to 6.1, DRAM start/end from 6.12.
+    numa_cleanup_dram_bounds: bool = False
+    # "meminfo": numa_meminfo_cover_memory() (<= 6.1); "memblock":
+    # memblock_validate_numa_coverage(SZ_1M) (6.8+).
+    numa_coverage_check: str = "meminfo"
+    # which nodes get NODE_DATA: "meminfo" (a block in numa_meminfo, <= 6.1) or
+    # "pfn_range" (memblock memory with that nid, numa_register_nodes(), 6.12+).
+    numa_register_by: str = "meminfo"
+    # sizeof(pg_data_t) rounded as alloc_node_data() does; measured from the
+    # "NODE_DATA(n) allocated [mem a-b]" lines of the captures (fixtures/kernel).
+    node_data_size: int = 0x2b000
+
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def valid_nid(self, nid: int) -> bool:
+        """numa_valid_node() (6.12+) / nid != MAX_NUMNODES (<= 6.1)."""
+        return 0 <= nid < self.max_numnodes
 
     def with_(self, **kw) -> "KernelProfile":
         return replace(self, **kw)
@@ -44,14 +74,24 @@ class KernelProfile:
 
 PROFILES: dict[str, KernelProfile] = {
     "5.10": KernelProfile(name="5.10", release="5.10.223 (Debian 5.10.0-32-amd64)", version=(5, 10),
-                          bottom_up_above_kernel=True),
+                          bottom_up_above_kernel=True, cfmws_fake_nodes=False,
+                          node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "6.1": KernelProfile(name="6.1", release="6.1.192 (Debian 6.1.0-56-amd64)", version=(6, 1),
-                         flag_rsrv_noinit=None),
+                         flag_rsrv_noinit=None,
+                         node_data_size=0x2b000),       # NODE_DATA(0) [0x17ffd5000-0x17fffffff] in c02
     "6.12": KernelProfile(name="6.12", release="6.12.117 (Debian 6.12.117+deb13-amd64)", version=(6, 12),
-                          default_nid=-1, flag_rsrv_noinit=0x10),
+                          default_nid=-1, flag_rsrv_noinit=0x10,
+                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
+                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
+                          numa_register_by="pfn_range",
+                          node_data_size=0x2a980),      # NODE_DATA(0) [0x17ffd5680-0x17fffffff] in c02
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
-                         flag_kho_scratch=0x40),
+                         flag_kho_scratch=0x40,
+                         fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
+                         numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
+                         numa_register_by="pfn_range",
+                         node_data_size=0x2b080),       # NODE_DATA(0) [0x17ffd4f80-0x17fffffff] in c02
 }
 
 DEFAULT_PROFILE = "7.2"
