@@ -1,0 +1,263 @@
+"""Table findings: what is wrong with a decoded table, with stable codes.
+
+Structural findings (zero-length, truncated, too-short and unknown
+subtables, trailing bytes) come from the walker in :mod:`sratplan.acpi.tables`;
+this module adds the rest.  Codes are modelled on fwts's SRAT/SLIT test labels
+and documented in docs/findings.md.  Where a finding has a consequence in
+Linux the message says which, citing the kernel function:
+
+* drivers/acpi/numa/srat.c: acpi_numa_memory_affinity_init (PXM masked to
+  8 bits when the SRAT revision <= 1; length < 40 -> bad_srat),
+  acpi_parse_slit / slit_valid (diagonal must be 10, others > 10);
+* arch/x86/mm/srat.c: acpi_numa_processor_affinity_init (type 0 length must
+  be exactly 16), acpi_numa_x2apic_affinity_init (length >= 24);
+* arch/x86/mm/numa.c / mm/numa_memblks.c: numa_cleanup_meminfo (overlapping
+  ranges of different nodes make NUMA init fail when both hold RAM).
+"""
+
+from __future__ import annotations
+
+from ..findings import Finding, Severity
+from . import model as m
+
+W, E, I = Severity.WARNING, Severity.ERROR, Severity.INFO
+
+# Flag bits each subtable type defines; anything else is a reserved bit.
+_DEFINED_FLAGS = {
+    m.SratCpuAffinity: 0x1,
+    m.SratMemAffinity: 0xF,
+    m.SratX2apicCpuAffinity: 0x1,
+    m.SratGiccAffinity: 0x1,
+    m.SratGenericAffinity: 0x3,
+    m.SratRintcAffinity: 0x1,
+}
+# Fields ACPI calls Reserved ("must be zero").
+_RESERVED = {
+    m.SratMemAffinity: ("reserved", "reserved1", "reserved2"),
+    m.SratX2apicCpuAffinity: ("reserved", "reserved2"),
+    m.SratGicItsAffinity: ("reserved",),
+    m.SratGenericAffinity: ("reserved", "reserved1"),
+    m.SratRintcAffinity: ("reserved",),
+}
+
+
+def _f(code, sev, msg, table, offset=None, where=None):
+    return Finding(code, sev, msg, table=table, offset=offset, where=where)
+
+
+def _hex(v):
+    return f"0x{v:x}"
+
+
+def check_table(t: m.Table) -> list[Finding]:
+    """Findings for one table (header checks for every signature)."""
+    out: list[Finding] = []
+    h = t.header
+    if h is None:
+        return out
+    sig = t.signature
+    present = len(t.raw)
+    if h.length != present:
+        if h.length > present:
+            out.append(_f(f"{sig}LengthMismatch", E,
+                          f"header Table Length is {h.length} but only {present} bytes are present", sig, 4))
+        else:
+            out.append(_f(f"{sig}LengthMismatch", W,
+                          f"{present - h.length} byte(s) beyond the header's Table Length ({h.length}) "
+                          f"are ignored", sig, 4))
+    if sum(t.raw[:min(h.length, present)]) & 0xFF:
+        want = (h.checksum - sum(t.raw[:min(h.length, present)])) & 0xFF
+        out.append(_f(f"{sig}BadChecksum", E,
+                      f"checksum 0x{h.checksum:02x} is wrong (0x{want:02x} would make the bytes sum to 0); "
+                      f"Linux only warns and still uses the table", sig, 9))
+    if isinstance(t, m.SratTable):
+        out += _check_srat(t)
+    elif isinstance(t, m.SlitTable):
+        out += _check_slit(t)
+    elif isinstance(t, m.CedtTable):
+        out += _check_cedt(t)
+    return out
+
+
+def _check_srat(t: m.SratTable) -> list[Finding]:
+    out = []
+    sig = "SRAT"
+    rev = t.revision
+    if len(t.raw) >= 48 and t.table_revision != 1:
+        out.append(_f("SRATBadTableRevision", W,
+                      f"Table Revision is {t.table_revision}; ACPI requires 1", sig, 36))
+    if len(t.raw) >= 48 and t.reserved:
+        out.append(_f("SRATReservedNonZero", W, f"header Reserved is {_hex(t.reserved)}", sig, 40,
+                      "Reserved"))
+    cpu_pxm: dict[int, int] = {}
+    mem_pxm: dict[int, int] = {}
+    ranges = []
+    for s in t.subtables:
+        if isinstance(s, m.UnknownSubtable):
+            continue
+        cls = type(s)
+        known = s.known_size
+        if s.length > known:
+            if isinstance(s, m.SratCpuAffinity):
+                out.append(_f("SRATSubtableTooLong", E,
+                              f"Local APIC affinity is {s.length} bytes, not 16: Linux calls bad_srat() "
+                              f"and ignores the whole SRAT (x86 acpi_numa_processor_affinity_init)",
+                              sig, s.offset))
+            else:
+                out.append(_f("SRATSubtableTooLong", W,
+                              f"{cls.__name__} is {s.length} bytes, {known} known; the extra "
+                              f"{s.length - known} bytes are kept undecoded", sig, s.offset))
+        defined = _DEFINED_FLAGS.get(cls)
+        if defined is not None and s.flags & ~defined:
+            out.append(_f("SRATReservedBitsNonZero", W,
+                          f"{cls.__name__} flags {_hex(s.flags)} set reserved bit(s) "
+                          f"{_hex(s.flags & ~defined)}", sig, s.offset, "Flags"))
+        for name in _RESERVED.get(cls, ()):
+            v = getattr(s, name)
+            if v:
+                out.append(_f("SRATReservedNonZero", W, f"{cls.__name__} {name} is {_hex(v)}",
+                              sig, s.offset, name))
+        if isinstance(s, m.SratCpuAffinity):
+            if s.proximity_domain_hi and rev < 2:
+                out.append(_f("SRATPxmTruncated", W,
+                              f"Proximity Domain High is {_hex(s.proximity_domain_hi)} but the SRAT "
+                              f"revision is {rev}: Linux uses only the low 8 bits", sig, s.offset))
+            if s.enabled:
+                cpu_pxm.setdefault(s.pxm(rev), s.offset)
+        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)):
+            if s.enabled:
+                cpu_pxm.setdefault(s.proximity_domain, s.offset)
+        elif isinstance(s, m.SratMemAffinity):
+            if rev <= 1 and s.proximity_domain > 0xFF:
+                out.append(_f("SRATPxmTruncated", W,
+                              f"memory Proximity Domain {s.proximity_domain} in a revision-{rev} SRAT: "
+                              f"Linux masks it to {s.proximity_domain & 0xFF}", sig, s.offset))
+            if s.enabled:
+                if s.address_length == 0:
+                    out.append(_f("SRATEmptyMemoryRange", W,
+                                  f"enabled memory range at {_hex(s.base_address)} has length 0 "
+                                  f"(Linux counts the entry but adds no memory)", sig, s.offset))
+                elif s.end > 1 << 64:
+                    out.append(_f("SRATRangeOverflow", E,
+                                  f"memory range {_hex(s.base_address)}+{_hex(s.address_length)} wraps "
+                                  f"past 2^64 (Linux: 'invalid memblk', ignored)", sig, s.offset))
+                else:
+                    ranges.append(s)
+                if s.hot_pluggable and s.non_volatile:
+                    out.append(_f("SRATHotplugNonVolatile", W,
+                                  f"range {_hex(s.base_address)}-{_hex(s.end - 1)} is both Hot Pluggable "
+                                  f"and Non-Volatile", sig, s.offset))
+                mem_pxm.setdefault(s.pxm(rev), s.offset)
+            elif s.base_address or s.address_length:
+                out.append(_f("SRATDisabledRange", W,
+                              f"disabled memory entry carries a range {_hex(s.base_address)}-"
+                              f"{_hex(s.base_address + s.address_length - 1)} (ignored by Linux)",
+                              sig, s.offset))
+    out += _overlaps(ranges, rev)
+    for pxm, off in sorted(cpu_pxm.items()):
+        if pxm not in mem_pxm:
+            out.append(_f("SRATMemorylessDomain", I,
+                          f"proximity domain {pxm} has CPUs but no enabled memory", sig, off, f"PXM {pxm}"))
+    for pxm, off in sorted(mem_pxm.items()):
+        if pxm not in cpu_pxm:
+            out.append(_f("SRATCpulessDomain", I,
+                          f"proximity domain {pxm} has memory but no enabled CPU", sig, off, f"PXM {pxm}"))
+    if not mem_pxm and not any(f.code == "SRATZeroLengthSubtable" for f in t.findings):
+        out.append(_f("SRATNoMemory", W,
+                      "no enabled memory affinity entry: Linux does not use this SRAT for NUMA", sig))
+    return out
+
+
+def _overlaps(ranges, rev):
+    out = []
+    rs = sorted(ranges, key=lambda s: (s.base_address, s.end))
+    active = []  # ranges whose end is beyond the current start
+    for s in rs:
+        active = [a for a in active if a.end > s.base_address]
+        for a in active:
+            lo, hi = s.base_address, min(a.end, s.end)
+            if a.pxm(rev) == s.pxm(rev):
+                out.append(_f("SRATMemoryOverlap", W,
+                              f"memory ranges at 0x{a.offset:x} and 0x{s.offset:x} of PXM {s.pxm(rev)} overlap "
+                              f"in [{_hex(lo)}-{_hex(hi - 1)}]", "SRAT", s.offset))
+            else:
+                out.append(_f("SRATMemoryOverlapCrossDomain", W,
+                              f"PXM {a.pxm(rev)} range at 0x{a.offset:x} overlaps PXM {s.pxm(rev)} range at "
+                              f"0x{s.offset:x} in [{_hex(lo)}-{_hex(hi - 1)}]; if both hold RAM Linux "
+                              f"rejects the NUMA layout (numa_cleanup_meminfo)", "SRAT", s.offset))
+        active.append(s)
+    return out
+
+
+def _check_slit(t: m.SlitTable) -> list[Finding]:
+    out = []
+    bad_diag = [i for i, row in enumerate(t.entry) if i < len(row) and row[i] != 10]
+    if bad_diag:
+        out.append(_f("SLITBadDiagonal", E,
+                      f"self-distance is not 10 for localit{'y' if len(bad_diag) == 1 else 'ies'} "
+                      f"{', '.join(map(str, bad_diag[:8]))}: Linux ignores the SLIT (slit_valid)", "SLIT", 44))
+    low = [(i, j) for i, row in enumerate(t.entry) for j, d in enumerate(row) if i != j and d <= 10]
+    if low:
+        i, j = low[0]
+        out.append(_f("SLITBadDistance", E,
+                      f"{len(low)} off-diagonal distance(s) are <= 10 (first: {i}->{j} = {t.entry[i][j]}): "
+                      f"Linux ignores the SLIT (slit_valid)", "SLIT", 44 + i * t.locality_count + j))
+    asym = [(i, j) for i, row in enumerate(t.entry) for j in range(i + 1, len(row))
+            if j < len(t.entry) and row[j] != t.entry[j][i]]
+    if asym:
+        i, j = asym[0]
+        out.append(_f("SLITAsymmetric", I, f"{len(asym)} pair(s) have different distances each way "
+                      f"(first: {i}<->{j})", "SLIT", 44 + i * t.locality_count + j))
+    return out
+
+
+def _check_cedt(t: m.CedtTable) -> list[Finding]:
+    out = []
+    for s in t.subtables:
+        if isinstance(s, m.CedtCfmws) and s.window_size == 0:
+            out.append(_f("CEDTEmptyWindow", W, "CFMWS window of size 0", "CEDT", s.offset))
+    return out
+
+
+def srat_domains(srat: m.SratTable) -> tuple[set[int], set[int]]:
+    """(PXMs with enabled CPUs or initiators, PXMs with enabled memory), as Linux computes PXMs."""
+    rev = srat.revision
+    cpus, mems = set(), set()
+    for s in srat.subtables:
+        if isinstance(s, m.SratCpuAffinity) and s.enabled:
+            cpus.add(s.pxm(rev))
+        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity,
+                            m.SratGenericAffinity)) and s.enabled:
+            cpus.add(s.proximity_domain)
+        elif isinstance(s, m.SratMemAffinity) and s.enabled:
+            mems.add(s.pxm(rev))
+    return cpus, mems
+
+
+def check_tables(tables) -> list[Finding]:
+    """Findings that need several tables: the first SRAT against the first
+    SLIT and MSCT (Linux uses only the first instance of each)."""
+    out = []
+    first = {}
+    for t in tables:
+        first.setdefault(t.signature, t)
+    srat, slit, msct = first.get("SRAT"), first.get("SLIT"), first.get("MSCT")
+    if not isinstance(srat, m.SratTable):
+        return out
+    cpus, mems = srat_domains(srat)
+    pxms = cpus | mems
+    if isinstance(slit, m.SlitTable) and pxms:
+        beyond = sorted(p for p in pxms if p >= slit.locality_count)
+        if beyond:
+            out.append(_f("SLITDomainMismatch", W,
+                          f"SLIT has {slit.locality_count} localities but SRAT uses PXM "
+                          f"{', '.join(map(str, beyond[:8]))}: those domains get no distances", "SLIT", 36))
+        elif slit.locality_count > max(pxms) + 1:
+            out.append(_f("SLITDomainMismatch", I,
+                          f"SLIT has {slit.locality_count} localities, SRAT's highest PXM is {max(pxms)}",
+                          "SLIT", 36))
+    if isinstance(msct, m.MsctTable) and pxms and max(pxms) > msct.max_proximity_domains:
+        out.append(_f("MSCTDomainMismatch", W,
+                      f"MSCT Max Proximity Domains is {msct.max_proximity_domains} but SRAT uses PXM "
+                      f"{max(pxms)}", "MSCT", 40))
+    return out

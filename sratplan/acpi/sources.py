@@ -1,0 +1,306 @@
+"""Readers for every form ACPI tables come in, auto-detected.
+
+* a binary table: ``/sys/firmware/acpi/tables/SRAT``, ``acpidump -b`` or
+  ``acpixtract`` ``.dat`` files, QEMU's expected-table blobs;
+* ``acpidump`` text: ``SIG @ 0xADDR`` blocks of hex lines, many tables, the
+  same signature more than once (SSDT1..n, a second SRAT);
+* ``iasl -d`` output (``.dsl``) and the linuxhw ``*.decoded.txt`` files that
+  concatenate many of them: each table's "Raw Table Data" hex block;
+* a directory of binary tables like ``/sys/firmware/acpi/tables`` (files
+  only; ``SSDT1``, ``SSDT2`` name instances).
+
+Inputs are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import InputError, LimitError, ParseError, SratplanError
+from ..findings import Finding, Severity
+from . import model as m
+from .tables import decode
+
+MAX_INPUT_BYTES = 256 << 20
+
+_ACPIDUMP_HEAD = re.compile(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", re.M)
+_HEXLINE = re.compile(r"^\s*([0-9A-Fa-f]{4,8}):\s")
+_RAW_HEAD = re.compile(r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)")
+_SECTION = re.compile(r"^([A-Za-z0-9_!]{4}|RSDP)(\d*)\r?\n-{4,}\r?$", re.M)
+_SIG_NAME = re.compile(r"^([A-Z0-9_!]{4})(\d*)$")
+
+
+@dataclass(frozen=True)
+class TableSet:
+    """Every table read from one source, in source order.
+
+    ``get(sig)`` returns the first instance (Linux uses only the first SRAT,
+    SLIT, ...); ``all(sig)`` every instance; ``findings`` are about the
+    source itself and about the tables together (SLIT vs SRAT domains).
+    """
+
+    tables: tuple[m.Table, ...]
+    findings: tuple[Finding, ...] = ()
+    source: str = ""
+    format: str = ""
+
+    def __iter__(self):
+        return iter(self.tables)
+
+    def __len__(self):
+        return len(self.tables)
+
+    def get(self, sig: str) -> m.Table | None:
+        for t in self.tables:
+            if t.signature == sig:
+                return t
+        return None
+
+    def all(self, sig: str) -> list[m.Table]:
+        return [t for t in self.tables if t.signature == sig]
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for t in self.tables:
+            out.extend(t.findings)
+        return out
+
+
+def _read(path: str) -> bytes:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_INPUT_BYTES:
+            raise LimitError(f"input of {size} bytes exceeds the {MAX_INPUT_BYTES}-byte cap", path=path)
+        with open(path, "rb") as fh:
+            return fh.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError("no such file or directory", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a directory", path=path) from None
+    except PermissionError:
+        raise InputError("permission denied (ACPI tables in /sys need root)", path=path) from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", path=path) from None
+
+
+def detect(data: bytes) -> str:
+    """'binary', 'acpidump' or 'dsl' for the bytes of one file."""
+    if len(data) >= 8 and int.from_bytes(data[4:8], "little") == len(data) and _plausible_sig(data[:4]):
+        return "binary"
+    head = data[: 1 << 20]
+    if b"Raw Table Data" in head or b"Raw Table Data" in data:
+        return "dsl"
+    if _ACPIDUMP_HEAD.search(head):
+        return "acpidump"
+    return "binary"
+
+
+def _plausible_sig(b: bytes) -> bool:
+    return all(0x20 < c < 0x7F for c in b)
+
+
+def read_tables(path) -> TableSet:
+    """Read every ACPI table in a file (any supported form) or directory.
+
+    Raises :class:`~sratplan.errors.InputError` for a missing or unreadable
+    path and :class:`~sratplan.errors.ParseError` when a single binary table
+    cannot be decoded or a text dump is malformed; tables that fail inside a
+    multi-table source become findings instead.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return _read_dir(path)
+    data = _read(path)
+    if not data:
+        raise InputError("empty file", path=path)
+    kind = detect(data)
+    if kind == "binary":
+        t = decode(data, path=path)
+        name = os.path.basename(path)
+        mm = _SIG_NAME.match(name.split(".")[0].upper())
+        inst = int(mm.group(2)) if mm and mm.group(2) and mm.group(1) == t.signature else 1
+        return _finish(path, kind, [_with(t, instance=inst)], [])
+    text = data.decode("latin-1")
+    if kind == "dsl":
+        return _read_dsl(path, text)
+    return _read_acpidump(path, data, text)
+
+
+def _with(t: m.Table, **kw) -> m.Table:
+    import dataclasses
+
+    return dataclasses.replace(t, **kw)
+
+
+def _finish(path, kind, tables, findings) -> TableSet:
+    from .checks import check_tables
+
+    counts: dict[str, int] = {}
+    out = []
+    for t in tables:
+        counts[t.signature] = counts.get(t.signature, 0) + 1
+        out.append(t)
+    findings = list(findings) + check_tables(out)
+    return TableSet(tuple(out), tuple(findings), source=path, format=kind)
+
+
+def _hex_block(lines, start_index, path, first_line_no):
+    """Parse consecutive 'OFFS: HH HH ..' lines from lines[start_index:].
+    Returns (bytes, index after the block)."""
+    buf = bytearray()
+    i = start_index
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        mm = _HEXLINE.match(line)
+        if not mm:
+            if line.strip() == "" and not buf:
+                i += 1
+                continue
+            break
+        off = int(mm.group(1), 16)
+        if off != len(buf):
+            raise ParseError(f"hex line offset 0x{off:x} where 0x{len(buf):x} was expected",
+                             path=path, line=first_line_no + i - start_index + 1, field="offset")
+        pos = mm.end()
+        # Up to 16 bytes as "HH" separated by single spaces (47 characters);
+        # the ASCII column follows after two or more spaces (and "//" in iasl).
+        chunk = line[pos:pos + 48].split("  ")[0]
+        toks = chunk.split(" ")
+        good = []
+        for tok in toks:
+            if len(tok) == 2 and all(c in "0123456789abcdefABCDEF" for c in tok):
+                good.append(tok)
+            else:
+                break
+        if not good or len(good) > 16:
+            raise ParseError("hex line without bytes", path=path,
+                             line=first_line_no + i - start_index + 1, field="hex")
+        buf += bytes.fromhex("".join(good))
+        i += 1
+    return bytes(buf), i
+
+
+def _decode_in_source(data, path, where, findings, **kw):
+    try:
+        t = decode(data, path=path)
+    except SratplanError as e:
+        findings.append(Finding("TableUndecodable", Severity.ERROR, f"{where}: {getattr(e, 'reason', e)}",
+                                where=where))
+        return None
+    return _with(t, **kw)
+
+
+def _read_acpidump(path, data: bytes, text: str) -> TableSet:
+    lines = text.splitlines()
+    findings: list[Finding] = []
+    tables = []
+    counts: dict[str, int] = {}
+    i = 0
+    n = len(lines)
+    while i < n:
+        mm = _ACPIDUMP_HEAD.match(lines[i].encode("latin-1"))
+        if not mm:
+            i += 1
+            continue
+        sig = mm.group(1).decode()
+        addr = int(mm.group(2), 16)
+        blob, j = _hex_block(lines, i + 1, path, i + 2)
+        where = f"{sig} @ 0x{addr:x} (line {i + 1})"
+        key = "RSDP" if sig.startswith("RSD") else sig
+        counts[key] = counts.get(key, 0) + 1
+        t = _decode_in_source(blob, path, where, findings,
+                              address=addr or None, instance=counts[key])
+        if t is not None:
+            if t.signature != key and key != "RSDP":
+                findings.append(Finding("TableSignatureMismatch", Severity.WARNING,
+                                        f"{where}: block is labelled {sig} but the table says {t.signature}",
+                                        where=where))
+            tables.append(t)
+        i = max(j, i + 1)
+    if not tables and not findings:
+        raise ParseError("no ACPI table found in acpidump text", path=path)
+    return _finish(path, "acpidump", tables, findings)
+
+
+def _read_dsl(path, text: str) -> TableSet:
+    lines = text.splitlines()
+    findings: list[Finding] = []
+    tables = []
+    counts: dict[str, int] = {}
+    # Section names of linuxhw decoded dumps ("SRAT2\n-----"), by line index.
+    sections = []
+    for i in range(len(lines) - 1):
+        if lines[i + 1].startswith("----") and set(lines[i + 1].strip()) == {"-"}:
+            mm = _SIG_NAME.match(lines[i].strip()) or (lines[i].strip() == "RSDP" and re.match(r"(RSDP)()", "RSDP"))
+            if mm:
+                sections.append((i, lines[i].strip()))
+    seen_sections = set()
+    for i, line in enumerate(lines):
+        mm = _RAW_HEAD.search(line)
+        if not mm:
+            continue
+        want = int(mm.group(1))
+        blob, _j = _hex_block(lines, i + 1, path, i + 2)
+        sec = None
+        for si, name in sections:
+            if si < i:
+                sec = (si, name)
+        where = f"{sec[1] if sec else 'table'} (line {i + 1})"
+        if sec:
+            seen_sections.add(sec[0])
+        if len(blob) != want:
+            findings.append(Finding("RawDataLengthMismatch", Severity.ERROR,
+                                    f"{where}: Raw Table Data says {want} bytes, the hex block has {len(blob)}",
+                                    where=where))
+        sig = blob[:4].decode("latin-1")
+        key = "RSDP" if sig == "RSD " else sig
+        counts[key] = counts.get(key, 0) + 1
+        t = _decode_in_source(blob, path, where, findings, instance=counts[key])
+        if t is not None:
+            tables.append(t)
+    for si, name in sections:
+        if si not in seen_sections:
+            findings.append(Finding("TableWithoutRawData", Severity.INFO,
+                                    f"{name} (line {si + 1}) has no Raw Table Data block; not decoded",
+                                    where=name))
+    if not tables and not any(f.code == "TableUndecodable" for f in findings):
+        raise ParseError("no Raw Table Data block found", path=path)
+    return _finish(path, "dsl", tables, findings)
+
+
+def _sort_key(name):
+    mm = _SIG_NAME.match(name.split(".")[0].upper())
+    if mm:
+        return (mm.group(1), int(mm.group(2) or 0), name)
+    return (name, 0, name)
+
+
+def _read_dir(path) -> TableSet:
+    try:
+        names = sorted((n for n in os.listdir(path) if os.path.isfile(os.path.join(path, n))), key=_sort_key)
+    except OSError as e:
+        raise InputError(f"cannot list directory: {e.strerror or e}", path=path) from None
+    findings: list[Finding] = []
+    tables = []
+    counts: dict[str, int] = {}
+    for name in names:
+        fp = os.path.join(path, name)
+        try:
+            data = _read(fp)
+        except InputError as e:
+            findings.append(Finding("TableUnreadable", Severity.ERROR, str(e), where=name))
+            continue
+        if not data:
+            findings.append(Finding("TableUndecodable", Severity.INFO, f"{name}: empty file", where=name))
+            continue
+        t = _decode_in_source(data, fp, name, findings)
+        if t is None:
+            continue
+        counts[t.signature] = counts.get(t.signature, 0) + 1
+        tables.append(_with(t, instance=counts[t.signature]))
+    if not tables and not findings:
+        raise InputError("no ACPI tables in directory", path=path)
+    return _finish(path, "directory", tables, findings)

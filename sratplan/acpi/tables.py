@@ -1,0 +1,460 @@
+"""Bytes -> table model, with an explicit bounds-checked subtable walker.
+
+The walk mirrors drivers/acpi/tables.c:acpi_parse_entries_array (Linux 5.10
+through 7.x, unchanged in the parts modelled here): start after the table's
+fixed header, continue while ``entry + subtable_header_size < table_end``
+(so a 1-2 byte stub at the end of an SRAT is never looked at), and stop at the
+first entry whose length is 0 ("Invalid zero length").  ``table_end`` is the
+header's Table Length, clipped to the bytes actually present.  Unlike Linux,
+which never checks that an entry fits inside the table, the walker stops at a
+truncated entry and reports it.
+
+Every structure is kept: unknown types, too-short and truncated entries become
+:class:`~sratplan.acpi.model.UnknownSubtable` with their raw bytes, and bytes
+the walk does not consume stay in ``Table.trailing``; :func:`build` turns a
+model back into the exact bytes.
+
+Types 0, 1 and 2 of the SRAT (the bulk of any large table) are unpacked with
+the ``struct`` module; everything else goes through the construct definitions
+in :mod:`sratplan.acpi.structs`.  ``tests/acpi/test_structs.py`` checks that
+both paths agree on every fixture.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+
+from ..errors import LimitError, ParseError
+from ..findings import Finding, Severity
+from . import model as m
+
+MAX_TABLE_BYTES = 64 << 20  # far above any real table (a 10,240-entry SRAT is ~400 KiB)
+MAX_SUBTABLES = 2_000_000
+
+_HDR = struct.Struct("<4sIBB6s8sI4sI")
+_SRAT_FIXED = struct.Struct("<IQ")
+_SLIT_FIXED = struct.Struct("<Q")
+_MSCT_FIXED = struct.Struct("<IIIQ")
+_HMAT_FIXED = struct.Struct("<I")
+
+_CHARS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _fast_unpacker(cls):
+    """A struct-module decoder for a fixed LAYOUT (sizes 1/2/3/4/8 and bytes)."""
+    fmt = "<"
+    post = []
+    for i, (attr, size, _label, kind) in enumerate(cls.LAYOUT):
+        if kind == "u" and size in _CHARS:
+            fmt += _CHARS[size]
+        else:
+            fmt += f"{size}s"
+            if kind == "u":
+                post.append((i, "int"))
+            elif kind == "s":
+                post.append((i, "str"))
+    st = struct.Struct(fmt)
+    names = [f[0] for f in cls.LAYOUT]
+    return st, names, post
+
+
+def fast_decode(cls, data: bytes, offset: int, length: int):
+    """Decode a fixed-layout subtable with the struct module (no construct)."""
+    st, names, post = _FAST[cls]
+    vals = list(st.unpack_from(data, offset))
+    for i, how in post:
+        vals[i] = int.from_bytes(vals[i], "little") if how == "int" else vals[i].decode("latin-1")
+    kw = dict(zip(names, vals))
+    return cls(offset=offset, raw=data[offset:offset + length], **kw)
+
+
+_FAST = {cls: _fast_unpacker(cls) for cls in (m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity)}
+SRAT_FAST_TYPES = {0: m.SratCpuAffinity, 1: m.SratMemAffinity, 2: m.SratX2apicCpuAffinity}
+
+
+def _structs():
+    # construct costs ~30 ms to import; only tables that need it pay for it.
+    from . import structs
+
+    return structs
+
+
+def construct_decode(cls, cstruct, data: bytes, offset: int, length: int, **more):
+    """Decode a fixed-layout structure through its construct definition.
+    LAYOUT and the construct Struct list the same fields in the same order
+    (checked by the tests), so values are matched by position."""
+    size = cstruct.sizeof()
+    parsed = cstruct.parse(data[offset:offset + size])
+    vals = [v for k, v in parsed.items() if not k.startswith("_")]
+    kw = {}
+    for (attr, _size, _label, kind), v in zip(cls.LAYOUT, vals):
+        kw[attr] = v.decode("latin-1") if kind == "s" else v
+    kw.update(more)
+    return cls(offset=offset, raw=data[offset:offset + length], **kw)
+
+
+def _f(code, sev, msg, table, offset=None, where=None):
+    return Finding(code, sev, msg, table=table, offset=offset, where=where)
+
+
+def _header(data: bytes) -> m.AcpiHeader:
+    sig, length, rev, csum, oem, oemt, oemr, cid, crev = _HDR.unpack_from(data, 0)
+    return m.AcpiHeader(
+        sig.decode("latin-1"), length, rev, csum, oem.decode("latin-1"), oemt.decode("latin-1"),
+        oemr, cid.decode("latin-1"), crev,
+    )
+
+
+# Signatures without the standard 36-byte header.
+NO_HEADER = {"FACS", "RSD ", "RSDP"}
+
+
+def decode(data: bytes, *, path: str | None = None) -> m.Table:
+    """Decode one ACPI table.
+
+    SRAT, SLIT, MSCT, CEDT and HMAT are decoded fully; any other signature
+    gives a generic :class:`~sratplan.acpi.model.Table` (header only).  The
+    result carries its findings (see docs/findings.md).  Raises
+    :class:`~sratplan.errors.ParseError` when the bytes cannot hold an ACPI
+    header, :class:`~sratplan.errors.LimitError` for absurd sizes.
+    """
+    data = bytes(data)
+    if len(data) > MAX_TABLE_BYTES:
+        raise LimitError(f"table of {len(data)} bytes exceeds the {MAX_TABLE_BYTES}-byte cap",
+                         path=path, offset=0, field="Table Length")
+    sig = data[:4].decode("latin-1") if len(data) >= 4 else None
+    if sig in NO_HEADER:
+        return m.Table(signature="RSDP" if sig == "RSD " else sig, header=None, raw=data, path=path)
+    if len(data) < 36:
+        raise ParseError(f"{len(data)} bytes cannot hold the 36-byte ACPI table header",
+                         table=sig, offset=len(data), field="header", path=path)
+    hdr = _header(data)
+    sig = hdr.signature
+    fn = _DECODERS.get(sig)
+    if fn is None:
+        t = m.Table(signature=sig, header=hdr, raw=data, path=path)
+    else:
+        t = fn(data, hdr, path)
+    from . import checks
+
+    return dataclasses.replace(t, findings=tuple(t.findings) + tuple(checks.check_table(t)))
+
+
+def _end(data: bytes, hdr: m.AcpiHeader) -> int:
+    return min(hdr.length, len(data))
+
+
+def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, header_layout):
+    """The generic walker.  Returns (subtables, findings, offset where it stopped)."""
+    end = _end(data, hdr)
+    subs = []
+    finds = []
+    off = start
+    while off + hsize < end:
+        if len(subs) >= MAX_SUBTABLES:
+            raise LimitError(f"more than {MAX_SUBTABLES} subtables", table=sig, offset=off, field="Length")
+        typ, ln = parse_hdr(data, off)
+        if ln == 0:
+            finds.append(_f(f"{sig}ZeroLengthSubtable", Severity.ERROR,
+                            f"subtable of type {typ} at 0x{off:x} has length 0: the walk stops here "
+                            f"(Linux: 'Invalid zero length', the rest of the table is never read)", sig, off))
+            subs.append(m.UnknownSubtable(offset=off, type=typ, length=0, raw=data[off:off + hsize],
+                                          reason="zero length", header_layout=header_layout))
+            off += hsize
+            break
+        if off + ln > end:
+            finds.append(_f(f"{sig}SubtableTruncated", Severity.ERROR,
+                            f"subtable of type {typ} at 0x{off:x} claims {ln} bytes but the table ends "
+                            f"{end - off} bytes later", sig, off))
+            subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:end],
+                                          reason="truncated", header_layout=header_layout))
+            off = end
+            break
+        cls = known_classes.get(typ)
+        if cls is None:
+            finds.append(_f(f"{sig}UnknownSubtable", Severity.WARNING,
+                            f"unknown subtable type {typ} ({ln} bytes) at 0x{off:x} kept raw", sig, off))
+            subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
+                                          header_layout=header_layout))
+        else:
+            need = sum(f[1] for f in cls.LAYOUT)
+            if ln < need:
+                finds.append(_f(f"{sig}SubtableTooShort", Severity.ERROR,
+                                f"{cls.__name__} at 0x{off:x} is {ln} bytes, at least {need} expected",
+                                sig, off))
+                subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
+                                              reason="too short", header_layout=header_layout))
+            else:
+                subs.append(decode_one(cls, typ, off, ln, finds))
+        off += ln
+    return subs, finds, off
+
+
+def _finish(cls, data, hdr, path, subs, finds, off, **kw):
+    end = _end(data, hdr)
+    trailing = data[off:end] if off < end else b""
+    stopped = any(f.code.endswith(("ZeroLengthSubtable", "SubtableTruncated")) for f in finds)
+    if trailing and not stopped:
+        sig = hdr.signature
+        finds.append(_f(f"{sig}TrailingBytes", Severity.WARNING if len(trailing) > 2 else Severity.INFO,
+                        f"{len(trailing)} byte(s) at 0x{off:x} after the last subtable are not part of any "
+                        f"subtable", sig, off))
+    return cls(signature=hdr.signature, header=hdr, raw=data, path=path, subtables=tuple(subs),
+               trailing=trailing, trailing_offset=off, findings=tuple(finds), **kw)
+
+
+def _fixed(data, hdr, st, start):
+    """Unpack a table's fixed fields after the ACPI header, zero if absent."""
+    if len(data) >= start + st.size:
+        return st.unpack_from(data, start)
+    return (0,) * len(st.format.lstrip("<"))
+
+
+# --- SRAT --------------------------------------------------------------------
+
+def _srat_hdr(data, off):
+    return data[off], data[off + 1]
+
+
+def _decode_srat(data, hdr, path):
+    sig = "SRAT"
+    finds = []
+    if len(data) < 48 or hdr.length < 48:
+        finds.append(_f("SRATTooShort", Severity.ERROR,
+                        "table is shorter than the 48-byte SRAT header", sig, 36))
+    trev, rsv = _fixed(data, hdr, _SRAT_FIXED, 36)
+    cs = None
+
+    def one(cls, typ, off, ln, f):
+        nonlocal cs
+        if typ in SRAT_FAST_TYPES:
+            sub = fast_decode(cls, data, off, ln)
+        else:
+            if cs is None:
+                cs = _structs().SRAT_SUBTABLES
+            sub = construct_decode(cls, cs[typ], data, off, ln)
+        return sub
+
+    subs, f2, off = _walk(data, hdr, 48, 2, _srat_hdr, one, sig, m.SRAT_CLASSES, m._SRAT_HDR)
+    return _finish(m.SratTable, data, hdr, path, subs, finds + f2, max(off, 48),
+                   table_revision=trev, reserved=rsv)
+
+
+# --- SLIT --------------------------------------------------------------------
+
+def _decode_slit(data, hdr, path):
+    sig = "SLIT"
+    finds = []
+    end = _end(data, hdr)
+    (n,) = _fixed(data, hdr, _SLIT_FIXED, 36)
+    avail = max(0, end - 44)
+    rows = []
+    if n:
+        nrows = min(n, avail // n)
+        for i in range(nrows):
+            rows.append(tuple(data[44 + i * n:44 + (i + 1) * n]))
+        if nrows < n:
+            finds.append(_f("SLITTooShort", Severity.ERROR,
+                            f"{n} localities need {n * n} matrix bytes, the table has {avail}", sig, 44))
+        off = 44 + nrows * n
+    else:
+        off = 44
+    t = _finish(m.SlitTable, data, hdr, path, [], finds, max(off, 44),
+                locality_count=n, entry=tuple(rows))
+    return t
+
+
+# --- MSCT --------------------------------------------------------------------
+
+def _decode_msct(data, hdr, path):
+    sig = "MSCT"
+    pofs, maxpd, maxcd, maxaddr = _fixed(data, hdr, _MSCT_FIXED, 36)
+    finds = []
+    start = pofs
+    if pofs < 56:
+        finds.append(_f("MSCTBadProximityOffset", Severity.ERROR,
+                        f"Proximity Offset 0x{pofs:x} points inside the fixed header; "
+                        f"proximity structures read from 0x38", sig, 36))
+        start = 56
+    cs = _structs()
+
+    def one(cls, typ, off, ln, f):
+        return construct_decode(cls, cs.AcpiMsctProximity, data, off, ln)
+
+    subs, f2, off = _walk(data, hdr, start, 2, _srat_hdr, one, sig, _MsctAny(), m.MsctProximity.LAYOUT[:2])
+    gap = data[56:start] if start > 56 else b""
+    if gap:
+        finds.append(_f("MSCTGap", Severity.WARNING, f"{len(gap)} bytes between the header and the "
+                        f"proximity structures", sig, 56))
+    return _finish(m.MsctTable, data, hdr, path, subs, finds + f2, max(off, start),
+                   proximity_offset=pofs, max_proximity_domains=maxpd, max_clock_domains=maxcd,
+                   max_address=maxaddr)
+
+
+class _MsctAny(dict):
+    """MSCT proximity structures have a revision byte where others have a type."""
+
+    def get(self, key, default=None):
+        return m.MsctProximity
+
+
+# --- CEDT --------------------------------------------------------------------
+
+def _cedt_hdr(data, off):
+    return data[off], int.from_bytes(data[off + 2:off + 4], "little")
+
+
+def _decode_cedt(data, hdr, path):
+    sig = "CEDT"
+    cs = _structs()
+
+    def one(cls, typ, off, ln, f):
+        if cls is m.CedtCfmws:
+            base = cs.AcpiCedtCfmws.sizeof()
+            n = (ln - base) // 4
+            targets = struct.unpack_from(f"<{n}I", data, off + base)
+            sub = construct_decode(cls, cs.AcpiCedtCfmws, data, off, ln, targets=tuple(targets))
+            if sub.ways is not None and sub.ways != n:
+                f.append(_f("CEDTCfmwsTargetCount", Severity.ERROR,
+                            f"CFMWS at 0x{off:x}: Interleave Members {sub.interleave_ways} means "
+                            f"{sub.ways} target(s) but the structure holds {n}", sig, off))
+            return sub
+        return construct_decode(cls, cs.CEDT_SUBTABLES[typ], data, off, ln)
+
+    subs, finds, off = _walk(data, hdr, 36, 4, _cedt_hdr, one, sig, m.CEDT_CLASSES, m._CEDT_HDR)
+    return _finish(m.CedtTable, data, hdr, path, subs, finds, max(off, 36))
+
+
+# --- HMAT --------------------------------------------------------------------
+
+def _hmat_hdr(data, off):
+    return (int.from_bytes(data[off:off + 2], "little"), int.from_bytes(data[off + 4:off + 8], "little"))
+
+
+def _decode_hmat(data, hdr, path):
+    sig = "HMAT"
+    (rsv,) = _fixed(data, hdr, _HMAT_FIXED, 36)
+    cs = _structs()
+
+    def one(cls, typ, off, ln, f):
+        base = cls.LAYOUT and sum(x[1] for x in cls.LAYOUT)
+        if cls is m.HmatLocality:
+            head = construct_decode(cls, cs.AcpiHmatLocality, data, off, ln,
+                                    initiator_pds=(), target_pds=(), entries=())
+            mi, ti = head.number_of_initiator_pds, head.number_of_target_pds
+            room = (ln - base)
+            need = 4 * mi + 4 * ti + 2 * mi * ti
+            if need > room:
+                f.append(_f("HMATStructureTooShort", Severity.ERROR,
+                            f"locality structure at 0x{off:x} needs {need} bytes of lists, has {room}",
+                            sig, off))
+            p = off + base
+            ni = min(mi, room // 4)
+            ini = struct.unpack_from(f"<{ni}I", data, p)
+            p += 4 * ni
+            room -= 4 * ni
+            nt = min(ti, room // 4)
+            tgt = struct.unpack_from(f"<{nt}I", data, p)
+            p += 4 * nt
+            room -= 4 * nt
+            ne = min(ni * nt, room // 2)
+            ent = struct.unpack_from(f"<{ne}H", data, p)
+            return dataclasses.replace(head, initiator_pds=ini, target_pds=tgt, entries=ent)
+        if cls is m.HmatCache:
+            head = construct_decode(cls, cs.AcpiHmatCache, data, off, ln, smbios_handles=())
+            room = ln - base
+            nh = min(head.number_of_smbios_handles, room // 2)
+            if nh < head.number_of_smbios_handles:
+                f.append(_f("HMATStructureTooShort", Severity.ERROR,
+                            f"cache structure at 0x{off:x} lists {head.number_of_smbios_handles} SMBIOS "
+                            f"handles, room for {nh}", sig, off))
+            return dataclasses.replace(head, smbios_handles=struct.unpack_from(f"<{nh}H", data, off + base))
+        return construct_decode(cls, cs.HMAT_SUBTABLES[typ], data, off, ln)
+
+    subs, finds, off = _walk(data, hdr, 40, 8, _hmat_hdr, one, sig, m.HMAT_CLASSES, m._HMAT_HDR)
+    return _finish(m.HmatTable, data, hdr, path, subs, finds, max(off, 40),
+                   reserved=rsv)
+
+
+_DECODERS = {
+    "SRAT": _decode_srat,
+    "SLIT": _decode_slit,
+    "MSCT": _decode_msct,
+    "CEDT": _decode_cedt,
+    "HMAT": _decode_hmat,
+}
+
+
+# --- build: model -> bytes ----------------------------------------------------
+
+def _enc(v, kind):
+    return v.encode("latin-1") if kind == "s" else v
+
+
+def _build_fixed(obj, cstruct, layout=None) -> bytes:
+    layout = layout if layout is not None else obj.LAYOUT
+    names = [k for k in cstruct.subcons]
+    values = {sc.name: _enc(getattr(obj, f[0]), f[3]) for sc, f in zip(names, layout)}
+    return cstruct.build(values)
+
+
+def build(table: m.Table) -> bytes:
+    """Rebuild a table's bytes from its model with the construct definitions.
+
+    For every table that decodes, ``build(decode(x)) == x``: the header and
+    each known structure are re-encoded field by field; unknown, short and
+    truncated structures, walk leftovers and bytes beyond Table Length are
+    put back as they were kept.
+    """
+    cs = _structs()
+    if table.header is None:
+        return table.raw
+    out = bytearray(_build_fixed(table.header, cs.AcpiTableHeader))
+    fixed_end = 36 + sum(f[1] for f in table.LAYOUT)
+    if table.LAYOUT:
+        if len(table.raw) >= fixed_end:
+            for attr, size, _l, _k in table.LAYOUT:
+                out += getattr(table, attr).to_bytes(size, "little")
+        else:
+            out += table.raw[36:fixed_end]
+    if isinstance(table, m.MsctTable) and table.proximity_offset > 56:
+        out += table.raw[56:table.proximity_offset]
+    if isinstance(table, m.SlitTable):
+        for row in table.entry:
+            out += bytes(row)
+    if type(table) is m.Table:
+        out += table.raw[36:]
+        return bytes(out)
+    per_type = {
+        m.SratCpuAffinity: cs.AcpiSratCpuAffinity,
+        m.SratMemAffinity: cs.AcpiSratMemAffinity,
+        m.SratX2apicCpuAffinity: cs.AcpiSratX2apicCpuAffinity,
+        m.SratGiccAffinity: cs.AcpiSratGiccAffinity,
+        m.SratGicItsAffinity: cs.AcpiSratGicItsAffinity,
+        m.SratGenericAffinity: cs.AcpiSratGenericAffinity,
+        m.SratRintcAffinity: cs.AcpiSratRintcAffinity,
+        m.CedtChbs: cs.AcpiCedtChbs,
+        m.CedtCfmws: cs.AcpiCedtCfmws,
+        m.HmatProximityDomain: cs.AcpiHmatProximityDomain,
+        m.HmatLocality: cs.AcpiHmatLocality,
+        m.HmatCache: cs.AcpiHmatCache,
+        m.MsctProximity: cs.AcpiMsctProximity,
+    }
+    for s in table.subtables:
+        if isinstance(s, m.UnknownSubtable):
+            out += s.raw
+            continue
+        out += _build_fixed(s, per_type[type(s)])
+        if isinstance(s, m.CedtCfmws):
+            out += struct.pack(f"<{len(s.targets)}I", *s.targets)
+        elif isinstance(s, m.HmatLocality):
+            out += struct.pack(f"<{len(s.initiator_pds)}I", *s.initiator_pds)
+            out += struct.pack(f"<{len(s.target_pds)}I", *s.target_pds)
+            out += struct.pack(f"<{len(s.entries)}H", *s.entries)
+        elif isinstance(s, m.HmatCache):
+            out += struct.pack(f"<{len(s.smbios_handles)}H", *s.smbios_handles)
+        out += s.extra
+    out += table.trailing
+    out += table.excess
+    return bytes(out)
