@@ -62,6 +62,14 @@ class KernelProfile:
     # "NODE_DATA(n) allocated [mem a-b]" lines of the captures (fixtures/kernel).
     node_data_size: int = 0x2b000
 
+    # --- mm/page_alloc.c (<= 6.1) / mm/mm_init.c (6.4+) -------------------
+    # movable_node: ZONE_MOVABLE starts at PFN_DOWN(base) of the lowest hotplug
+    # region up to 6.1, at memblock_region_memory_base_pfn() = PFN_UP(base) later.
+    movable_node_pfn_up: bool = False
+    # kernelcore=mirror with no mirrored memory: 6.1 still carves ZONE_MOVABLE
+    # from 4 GiB; 6.6+ warns and ignores it.
+    mirror_ignored_without_mirror: bool = False
+
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def valid_nid(self, nid: int) -> bool:
@@ -83,14 +91,16 @@ PROFILES: dict[str, KernelProfile] = {
                           default_nid=-1, flag_rsrv_noinit=0x10,
                           fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
-                          numa_register_by="pfn_range",
+                          numa_register_by="pfn_range", movable_node_pfn_up=True,
+                          mirror_ignored_without_mirror=True,
                           node_data_size=0x2a980),      # NODE_DATA(0) [0x17ffd5680-0x17fffffff] in c02
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
                          flag_kho_scratch=0x40,
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
-                         numa_register_by="pfn_range",
+                         numa_register_by="pfn_range", movable_node_pfn_up=True,
+                         mirror_ignored_without_mirror=True,
                          node_data_size=0x2b080),       # NODE_DATA(0) [0x17ffd4f80-0x17fffffff] in c02
 }
 
