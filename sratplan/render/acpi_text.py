@@ -1,0 +1,167 @@
+"""Human output of ``sratplan decode``: iasl-style field listings, a tabulate
+summary of the SRAT's memory ranges per proximity domain, and findings.
+
+The field lines use iasl's layout and labels (``[OFFh DEC LENh] Label :
+value``) so that a user can diff them against ``iasl -d`` output.
+"""
+
+from __future__ import annotations
+
+from ..acpi import model as m
+
+_SEP = {"table": "simple", "markdown": "github"}
+
+
+def fmt_value(value, size: int, kind: str) -> str:
+    """A field value the way iasl prints it."""
+    if kind == "s":
+        return f'"{m.iasl_text(value)}"'
+    if kind == "b":
+        return " ".join(f"{b:02X}" for b in value)
+    return f"{value:0{2 * size}X}"
+
+
+def field_line(off: int, size: int, label: str, text: str) -> str:
+    return f"[{off:03X}h {off:04d} {size:03X}h] {label:>27} : {text}"
+
+
+def _flag_lines(obj):
+    return [f"{name:>44} : {val}" for name, val in obj.flag_names()]
+
+
+def table_lines(t: m.Table):
+    """iasl-style lines for a whole table."""
+    out = []
+    for off, size, label, value, kind in t.fields():
+        text = fmt_value(value, size, kind)
+        if label == "Signature":
+            text += f"    [{m.TABLE_NAMES.get(t.signature, 'ACPI table')}]"
+        out.append(field_line(off, size, label, text))
+        if off == 35 or (t.LAYOUT and off + size == 36 + sum(f[1] for f in t.LAYOUT)):
+            out.append("")
+    if t.header is None:
+        out.append(f"{t.signature}: no standard ACPI header; {len(t.raw)} bytes kept raw")
+        return out
+    for s in t.subtables:
+        name = s.reason if isinstance(s, m.UnknownSubtable) else s.NAME
+        if isinstance(s, m.UnknownSubtable):
+            name = {"unknown type": "Unknown Subtable Type", "zero length": "Invalid zero length subtable",
+                    "too short": "Subtable too short", "truncated": "Subtable extends past end of table"
+                    }.get(s.reason, s.reason)
+        first = True
+        for off, size, label, value, kind in s.fields():
+            text = fmt_value(value, size, kind)
+            if first:
+                text += f" [{name}]"
+                first = False
+            out.append(field_line(off, size, label, text))
+            if label.startswith("Flags") or label.startswith("Cache Attributes"):
+                out.extend(_flag_lines(s))
+        if isinstance(s, m.UnknownSubtable):
+            extra = s.raw[sum(f[1] for f in s.header_layout):]
+        else:
+            extra = s.extra
+        if extra:
+            off = s.offset + len(s.raw) - len(extra)
+            for i in range(0, len(extra), 16):
+                chunk = extra[i:i + 16]
+                out.append(field_line(off + i, len(chunk), "Raw Data" if i == 0 else "",
+                                      " ".join(f"{b:02X}" for b in chunk)))
+        out.append("")
+    if t.trailing:
+        out.append(f"Trailing bytes: {len(t.trailing)} at 0x{t.trailing_offset:X} (not part of any subtable)")
+    if t.excess:
+        out.append(f"Bytes beyond Table Length: {len(t.excess)}")
+    return out
+
+
+def srat_summary_rows(t: m.SratTable):
+    rev = t.revision
+    rows = []
+    for s in t.subtables:
+        if not isinstance(s, m.SratMemAffinity) or not s.enabled:
+            continue
+        flags = [n for n, on in (("hotplug", s.hot_pluggable), ("non-volatile", s.non_volatile),
+                                 ("specific-purpose", s.specific_purpose)) if on]
+        end = f"0x{s.end - 1:x}" if s.address_length else "-"
+        rows.append((s.pxm(rev), s.base_address, [str(s.pxm(rev)), f"0x{s.base_address:x}", end,
+                                                  _size(s.address_length), ",".join(flags) or "-",
+                                                  f"0x{s.offset:x}"]))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return [r[2] for r in rows]
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift} {unit}"
+    return f"{n:#x}"
+
+
+def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
+    from tabulate import tabulate
+
+    rows = srat_summary_rows(t)
+    cpus: dict[int, int] = {}
+    rev = t.revision
+    for s in t.subtables:
+        if isinstance(s, m.SratCpuAffinity) and s.enabled:
+            cpus[s.pxm(rev)] = cpus.get(s.pxm(rev), 0) + 1
+        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)) and s.enabled:
+            cpus[s.proximity_domain] = cpus.get(s.proximity_domain, 0) + 1
+    disabled = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and not s.enabled)
+    head = ["PXM", "Base", "End", "Size", "Flags", "Offset"]
+    text = tabulate(rows, head, tablefmt=_SEP.get(fmt, "simple"), disable_numparse=True) if rows else \
+        "(no enabled memory ranges)"
+    cpu_line = ", ".join(f"PXM {p}: {n}" for p, n in sorted(cpus.items())) or "none"
+    return (f"{text}\nEnabled CPU entries per PXM: {cpu_line}\n"
+            f"Disabled memory entries: {disabled}")
+
+
+def findings_lines(findings, fmt="table"):
+    out = []
+    for f in findings:
+        loc = f.location()
+        if fmt == "markdown":
+            out.append(f"- **{f.severity.value}** `{f.code}` {loc}: {f.message}")
+        else:
+            out.append(f"{f.severity.value:7} {f.code:28} {loc:14} {f.message}")
+    return out
+
+
+def render_tableset(ts, fmt: str = "table", only=None) -> str:
+    """Text (or markdown) for every table of one source."""
+    out = []
+    md = fmt == "markdown"
+    out.append(f"## {ts.source} ({ts.format})" if md else f"# {ts.source} ({ts.format}, {len(ts)} tables)")
+    tables = [t for t in ts if not only or t.signature in only]
+    for t in tables:
+        if t.signature not in m.TABLE_NAMES and not only:
+            continue
+        where = f" @ 0x{t.address:x}" if t.address else ""
+        out.append("")
+        out.append(f"### {t.name}{where}" if md else f"## {t.name}{where}")
+        out.append("")
+        body = table_lines(t)
+        if md:
+            out.append("```")
+            out.extend(body)
+            out.append("```")
+        else:
+            out.extend(body)
+        if isinstance(t, m.SratTable):
+            out.append("")
+            out.append(srat_summary(t, fmt))
+        if t.findings:
+            out.append("")
+            out.append("Findings:")
+            out.extend(findings_lines(t.findings, fmt))
+    others = [t.name for t in ts if t.signature not in m.TABLE_NAMES and not only]
+    if others:
+        out.append("")
+        out.append(f"Other tables (header only): {' '.join(others)}")
+    if ts.findings:
+        out.append("")
+        out.append("Source findings:")
+        out.extend(findings_lines(ts.findings, fmt))
+    return "\n".join(out) + "\n"
