@@ -70,6 +70,16 @@ class KernelProfile:
     # from 4 GiB; 6.6+ warns and ignores it.
     mirror_ignored_without_mirror: bool = False
 
+    # --- arch/x86/mm/init_64.c, drivers/base/memory.c, drivers/base/node.c --
+    # 7.x: probe_memory_block_size() honours memory_block_advised_max_size() (CXL).
+    block_size_advice: bool = False
+    # how an online boot block gets its zone: "memmap" = test_pages_in_a_zone()
+    # (5.10), "mem_zone" = early_node_zone_for_memory_block() (5.15+)
+    valid_zones_rule: str = "mem_zone"
+    # how blocks get node links: "pfn_walk" = register_mem_block_under_node_early()
+    # per online node (<= 6.12), "regions" = register_memory_blocks_under_nodes() (7.x)
+    block_node_rule: str = "pfn_walk"
+
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def valid_nid(self, nid: int) -> bool:
@@ -83,6 +93,7 @@ class KernelProfile:
 PROFILES: dict[str, KernelProfile] = {
     "5.10": KernelProfile(name="5.10", release="5.10.223 (Debian 5.10.0-32-amd64)", version=(5, 10),
                           bottom_up_above_kernel=True, cfmws_fake_nodes=False,
+                          valid_zones_rule="memmap",
                           node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "6.1": KernelProfile(name="6.1", release="6.1.192 (Debian 6.1.0-56-amd64)", version=(6, 1),
                          flag_rsrv_noinit=None,
@@ -101,6 +112,7 @@ PROFILES: dict[str, KernelProfile] = {
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
                          mirror_ignored_without_mirror=True,
+                         block_size_advice=True, block_node_rule="regions",
                          node_data_size=0x2b080),       # NODE_DATA(0) [0x17ffd4f80-0x17fffffff] in c02
 }
 
