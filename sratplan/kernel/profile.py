@@ -35,6 +35,23 @@ class KernelProfile:
     flag_rsrv_noinit: int | None = None   # 0x10 from 6.5
     flag_rsrv_kern: int | None = None     # 0x20 from ~6.14: every allocation's reservation
     flag_kho_scratch: int | None = None   # 0x40 from ~6.16
+    # nid given to new regions by memblock_add() (MAX_NUMNODES in all four
+    # trees) and by memblock_reserve() (MAX_NUMNODES up to 6.12; 7.x's inline
+    # memblock_reserve() passes NUMA_NO_NODE) -- mm/memblock.c, memblock.h.
+    memblock_add_nid: int = MAX_NUMNODES_DEBIAN
+    memblock_reserve_nid: int = MAX_NUMNODES_DEBIAN
+    # memblock_dump() prints " on node N" for nid != MAX_NUMNODES up to 6.1,
+    # for numa_valid_node(nid) from 6.12 (mm/memblock.c).
+    dump_nid_valid_check: bool = False
+    # An empty region array keeps one zero-sized dummy entry (cnt = 1) up to
+    # 6.1; from 6.12 cnt drops to 0 (memblock_remove_region/memblock_add_range).
+    empty_type_dummy_region: bool = True
+    # memblock_mark_mirror() is a no-op without kernelcore=mirror from 6.1
+    # (5.10.223 marks unconditionally) -- mm/memblock.c.
+    mirror_needs_kernelcore_mirror: bool = True
+    # 7.x arch/x86/kernel/e820.c:e820__memblock_setup() marks [0, 1M) as
+    # KHO scratch before the first dump; reserve_real_mode() clears it.
+    e820_kho_scratch_low_1m: bool = False
 
     # --- drivers/acpi/numa/srat.c, lib/fw_table.c ------------------------
     max_numnodes: int = MAX_NUMNODES_DEBIAN
@@ -92,7 +109,12 @@ class KernelProfile:
 
 PROFILES: dict[str, KernelProfile] = {
     "5.10": KernelProfile(name="5.10", release="5.10.223 (Debian 5.10.0-32-amd64)", version=(5, 10),
-                          bottom_up_above_kernel=True, cfmws_fake_nodes=False,
+                          # 5.10.223 carries the 5.11 removal of the kernel_end rule
+                          # (mm/memblock.c:memblock_find_in_range_node has none), and the
+                          # captures agree: movable_node boots put the real-mode trampoline
+                          # at 0x1000, bottom-up below the kernel image.
+                          bottom_up_above_kernel=False, cfmws_fake_nodes=False,
+                          empty_type_dummy_region=True, mirror_needs_kernelcore_mirror=False,
                           valid_zones_rule="memmap",
                           node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "6.1": KernelProfile(name="6.1", release="6.1.192 (Debian 6.1.0-56-amd64)", version=(6, 1),
@@ -100,6 +122,7 @@ PROFILES: dict[str, KernelProfile] = {
                          node_data_size=0x2b000),       # NODE_DATA(0) [0x17ffd5000-0x17fffffff] in c02
     "6.12": KernelProfile(name="6.12", release="6.12.117 (Debian 6.12.117+deb13-amd64)", version=(6, 12),
                           default_nid=-1, flag_rsrv_noinit=0x10,
+                          dump_nid_valid_check=True, empty_type_dummy_region=False,
                           fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                           numa_register_by="pfn_range", movable_node_pfn_up=True,
@@ -107,7 +130,9 @@ PROFILES: dict[str, KernelProfile] = {
                           node_data_size=0x2a980),      # NODE_DATA(0) [0x17ffd5680-0x17fffffff] in c02
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
-                         flag_kho_scratch=0x40,
+                         flag_kho_scratch=0x40, memblock_reserve_nid=-1,
+                         dump_nid_valid_check=True, empty_type_dummy_region=False,
+                         e820_kho_scratch_low_1m=True,
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
