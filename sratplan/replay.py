@@ -1,0 +1,492 @@
+"""Replay a ``memblock=debug`` boot log through the memblock engine.
+
+The log is read by :mod:`sratplan.kernel.memblock_log`; every memblock
+operation it shows is re-executed, in the kernel's order, on a
+:class:`~sratplan.kernel.memblock.Memblock` built for the log's kernel, and
+every allocation the engine places is compared with the address the kernel
+printed (the ``memblock_reserve`` line that follows the request), every
+``memblock_dump_all`` table with the engine's own dump.
+
+What the log does not print is reconstructed from the kernel source:
+
+* reservations made before ``memblock=debug`` is parsed (kernel image,
+  initrd, low pages -- ``early_reserve_memory``) are seeded from the first
+  dump: the parts of its reserved regions no logged reserve covers;
+* ``e820__memblock_setup``: current limit 1 MiB, then (7.x) KHO scratch on
+  [0, 1M) and ``memblock_trim_memory(PAGE_SIZE)`` before the first dump;
+  ``reserve_real_mode`` clears the KHO mark after reserving [0, 1M);
+* ``memblock_set_current_limit(get_max_mapped())`` after ``init_mem_mapping``
+  (applied at the first later ``RAMDISK:``/``ACPI:``/NUMA line);
+* ``movable_node`` on the command line: bottom-up from the start, back to
+  top-down when NUMA registration starts;
+* x86 NUMA init (arch/x86/mm/numa.c, mm/numa_memblks.c): each attempt resets
+  nids and hotplug flags; ``ACPI: SRAT: Node … [mem …] hotplug`` lines are
+  ``numa_add_memblk`` + ``memblock_mark_hotplug``; ``Faking a node at`` is
+  the dummy node; at registration the blocks are cleaned up
+  (``numa_cleanup_meminfo``), set on memory and reserved, and
+  ``numa_clear_kernel_node_hotplug`` runs;
+* ``NODE_DATA(n)`` allocations (``memblock_phys_alloc_try_nid``, which prints
+  no request line) are predicted from their size and node.
+
+After a disagreement the engine is put back on the kernel's track (the
+allocation is moved to where the kernel put it, a dump's regions are loaded),
+so one miss is reported once instead of cascading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .kernel import memblock_log as mlog
+from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
+from .kernel.numa import NumaMeminfo
+from .kernel.profile import KernelProfile, get_profile, profile_for_release
+
+SZ_1M = 1 << 20
+ULLONG_MAX = (1 << 64) - 1
+
+SCHEMA = "sratplan.replay/1"
+
+
+@dataclass(frozen=True)
+class AllocResult:
+    index: int
+    line: int
+    func: str                     # memblock_alloc_try_nid, ..., or alloc_node_data
+    caller: str
+    size: int
+    align: int
+    nid: int
+    min_addr: int
+    max_addr: int
+    predicted: int                # 0 = the engine finds no room
+    actual: int                   # 0 = the kernel printed no reservation (failed)
+    predicted_nid: int | None = None     # 7.x: nid/flags of the reservation
+    predicted_flags: int | None = None
+    actual_nid: int | None = None
+    actual_flags: int | None = None
+
+    @property
+    def match(self) -> bool:
+        if self.predicted != self.actual:
+            return False
+        if self.actual_nid is not None and self.predicted_nid is not None:
+            return self.predicted_nid == self.actual_nid and self.predicted_flags == self.actual_flags
+        return True
+
+    def to_json(self) -> dict:
+        d = {"index": self.index, "line": self.line, "function": self.func, "caller": self.caller,
+             "size": self.size, "align": _h(self.align), "nid": self.nid,
+             "min_addr": _h(self.min_addr), "max_addr": _h(self.max_addr),
+             "predicted": _h(self.predicted), "actual": _h(self.actual), "match": self.match}
+        if self.actual_nid is not None:
+            d["reserve"] = {"predicted_nid": self.predicted_nid, "predicted_flags": self.predicted_flags,
+                            "actual_nid": self.actual_nid, "actual_flags": self.actual_flags}
+        return d
+
+
+@dataclass(frozen=True)
+class DumpResult:
+    index: int
+    line: int
+    regions: int                  # regions the kernel printed (memory + reserved)
+    matched_regions: int
+    header_match: bool
+    diff: tuple[tuple[str, str], ...]   # (kernel line, engine line); "" where one side has none
+
+    @property
+    def match(self) -> bool:
+        return self.header_match and self.matched_regions == self.regions and not self.diff
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "line": self.line, "regions": self.regions,
+                "matched_regions": self.matched_regions, "header_match": self.header_match,
+                "match": self.match, "diff": [{"kernel": a, "engine": b} for a, b in self.diff]}
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    path: str | None
+    release: str | None
+    profile: str
+    profile_note: str
+    movable_node: bool
+    allocations: tuple[AllocResult, ...]
+    dumps: tuple[DumpResult, ...]
+    seeded: tuple[Region, ...]            # reservations taken from the first dump
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def alloc_matches(self) -> int:
+        return sum(a.match for a in self.allocations)
+
+    @property
+    def region_count(self) -> int:
+        return sum(d.regions for d in self.dumps)
+
+    @property
+    def region_matches(self) -> int:
+        return sum(d.matched_regions for d in self.dumps)
+
+    @property
+    def ok(self) -> bool:
+        return all(a.match for a in self.allocations) and all(d.match for d in self.dumps)
+
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA, "path": self.path, "release": self.release, "kernel": self.profile,
+            "profile_note": self.profile_note, "movable_node": self.movable_node, "ok": self.ok,
+            "summary": {"allocations": len(self.allocations), "allocations_matched": self.alloc_matches,
+                        "dumps": len(self.dumps), "dumps_matched": sum(d.match for d in self.dumps),
+                        "regions": self.region_count, "regions_matched": self.region_matches},
+            "seeded_reservations": [{"base": _h(r.base), "size": _h(r.size), "flags": _h(r.flags)}
+                                    for r in self.seeded],
+            "allocations": [a.to_json() for a in self.allocations],
+            "dumps": [d.to_json() for d in self.dumps],
+            "notes": list(self.notes),
+        }
+
+
+def _h(v: int) -> str:
+    return f"{v:#x}"
+
+
+def replay_file(path: str, *, kernel: str | None = None) -> ReplayResult:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64 << 20)
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", path=str(path)) from None
+    return replay_text(data.decode("utf-8", errors="replace"), kernel=kernel, path=str(path))
+
+
+def replay_text(text: str, *, kernel: str | None = None, path: str | None = None) -> ReplayResult:
+    """Replay a boot log.  Raises InputError when the text is not a boot log
+    with a memblock=debug trace."""
+    log = mlog.parse(text)
+    if log.release is None and not log.has_trace:
+        raise InputError("not a Linux boot log (no 'Linux version' line, no memblock lines)", path=path)
+    if not log.has_trace:
+        raise InputError("the log has no memblock=debug trace (boot with memblock=debug)", path=path)
+    if not log.dumps:
+        raise InputError("the log has memblock lines but no memblock_dump_all table", path=path)
+    if kernel is not None:
+        prof = get_profile(kernel)
+        note = f"profile {prof.name} (--kernel)"
+    elif log.release:
+        prof, note = profile_for_release(log.release)
+    else:
+        prof = get_profile(None)
+        note = f"no 'Linux version' line; using profile {prof.name}"
+    return _Replayer(log, prof, note, path).run()
+
+
+class _Replayer:
+    def __init__(self, log: mlog.MemblockLog, prof: KernelProfile, note: str, path: str | None):
+        self.log = log
+        self.p = prof
+        self.note = note
+        self.path = path
+        self.movable = log.cmdline_has("movable_node")
+        self.mb = Memblock(prof, movable_node=self.movable,
+                           mirrored_kernelcore=log.cmdline_value("kernelcore") == "mirror")
+        self.mb.trace = []
+        if self.movable:
+            # setup_arch (<= 6.12) / e820__memblock_setup (7.x): bottom-up
+            # before any memblock allocation is made.
+            self.mb.set_bottom_up(True)
+        self.allocs: list[AllocResult] = []
+        self.dumps: list[DumpResult] = []
+        self.seeded: list[Region] = []
+        self.notes: list[str] = []
+        self.stage = "early"        # early -> e820 -> low1m -> mapped
+        self.kho_marked = False
+        self.numa: NumaMeminfo | None = None    # current attempt, not yet registered
+        self.numa_dummy = False
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> ReplayResult:
+        ev = self.log.events
+        i = 0
+        while i < len(ev):
+            e = ev[i]
+            i = self._step(ev, i, e)
+        return ReplayResult(self.path, self.log.release, self.p.name, self.note, self.movable,
+                            tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes))
+
+    def _step(self, ev, i: int, e: mlog.Event) -> int:
+        k = e.kind
+        mb = self.mb
+        if k in ("srat_mem", "numa_fallback", "fake_node"):
+            self._mapped()
+            self._numa_line(e)
+            return i + 1
+        if k in ("ramdisk", "acpi"):
+            self._mapped()
+            return i + 1
+        if k == "node_data":
+            return i + 1
+        if k == "dump":
+            self._maybe_register(e)
+            self._dump(self.log.dumps[e.size], first=not self.dumps)
+            return i + 1
+        if k == "request":
+            if not self._in_init_func(e):
+                self._maybe_register(e)
+            return self._request(ev, i, e)
+        if k == "reserve" and e.caller_fn == "memblock_alloc_range_nid":
+            # an allocation whose request is not logged: memblock_phys_alloc_try_nid
+            # from alloc_node_data (the only such caller in x86 boots)
+            self._maybe_register(e)
+            return self._node_data(ev, i, e)
+        if k in ("add", "add_node", "reserve", "remove", "phys_free", "free_late"):
+            if k != "add" and not self._in_init_func(e):
+                self._maybe_register(e)
+            self._plain(e)
+            return i + 1
+        return i + 1
+
+    # ------------------------------------------------------- stage changes
+    def _plain(self, e: mlog.Event) -> None:
+        mb = self.mb
+        if e.kind == "add":
+            if self.stage == "early":
+                # e820__memblock_setup: current limit 1M, arrays may grow
+                self.stage = "e820"
+                mb.set_current_limit(SZ_1M)
+                mb.allow_resize()
+            mb.add(e.base, e.size)
+        elif e.kind == "add_node":
+            mb.add_node(e.base, e.size, e.nid if e.nid is not None else self.p.memblock_add_nid, e.flags or 0)
+        elif e.kind == "reserve":
+            mb.reserve(e.base, e.size, e.nid if e.nid is not None else None, e.flags or 0)
+            if e.base == 0 and e.size == SZ_1M and self.kho_marked:
+                # reserve_real_mode(): memblock_reserve(0, SZ_1M) then clear KHO scratch
+                mb.clear_kho_scratch(0, SZ_1M)
+                self.kho_marked = False
+        elif e.kind == "remove":
+            mb.remove(e.base, e.size)
+        elif e.kind in ("phys_free", "free_late"):
+            mb.phys_free(e.base, e.size)
+
+    def _mapped(self) -> None:
+        """memblock_set_current_limit(get_max_mapped()) after init_mem_mapping."""
+        if self.stage in ("e820", "low1m"):
+            self.stage = "mapped"
+            if self.kho_marked:
+                self.mb.clear_kho_scratch(0, SZ_1M)
+                self.kho_marked = False
+            top = (self.log.max_pfn << 12) if self.log.max_pfn else self.mb.end_of_dram()
+            self.mb.set_current_limit(top)
+
+    # ---------------------------------------------------------------- NUMA
+    @staticmethod
+    def _in_init_func(e: mlog.Event) -> bool:
+        # numa_alloc_distance() runs inside the SRAT/SLIT parse (init_func)
+        return e.caller_fn == "numa_alloc_distance"
+
+    def _numa_line(self, e: mlog.Event) -> None:
+        if e.kind == "numa_fallback":
+            self._numa_preamble(dummy=True)
+            return
+        if e.kind == "fake_node":
+            if self.numa is None or not self.numa_dummy:
+                self._numa_preamble(dummy=True)
+            self.numa.add(0, e.base, e.end)
+            return
+        # "ACPI: SRAT: Node N PXM P [mem a-b] hotplug": numa_add_memblk, then
+        # memblock_mark_hotplug (acpi_numa_memory_affinity_init)
+        if self.numa is None or self.numa_dummy:
+            self._numa_preamble(dummy=False)
+        self.numa.add(e.nid, e.base, e.end)
+        if e.hotplug:
+            self.mb.mark_hotplug(e.base, e.size)
+
+    def _numa_preamble(self, *, dummy: bool) -> None:
+        """numa_init() / numa_memblks_init() before init_func()."""
+        mb = self.mb
+        mb.set_node(0, ULLONG_MAX, self.p.nid_none, which="memory")
+        mb.set_node(0, ULLONG_MAX, self.p.nid_none, which="reserved")
+        mb.clear_hotplug(0, ULLONG_MAX)
+        self.numa = NumaMeminfo(cap=2 * self.p.max_numnodes)
+        self.numa_dummy = dummy
+
+    def _maybe_register(self, e: mlog.Event) -> None:
+        """numa_register_memblks / numa_register_meminfo for the pending attempt."""
+        mi = self.numa
+        if mi is None:
+            return
+        self.numa = None
+        mb, p = self.mb, self.p
+        mb.set_bottom_up(False)
+        if p.numa_cleanup_dram_bounds:
+            low, high = mb.start_of_dram(), mb.end_of_dram()
+        else:
+            low, high = 0, ((self.log.max_pfn << 12) if self.log.max_pfn else mb.end_of_dram())
+        err = mi.cleanup(low, high, mb)
+        if err:
+            self.notes.append(f"line {e.line}: NUMA cleanup failed before this line ({err})")
+            return
+        for s, end, nid in mi.blks:
+            mb.set_node(s, end - s, nid, which="memory")
+        # numa_clear_kernel_node_hotplug
+        for s, end, nid in mi.blks:
+            mb.set_node(s, end - s, nid, which="reserved")
+        nodes = {r.nid for r in mb.reserved if p.valid_nid(r.nid)}
+        for s, end, nid in mi.blks:
+            if nid in nodes:
+                mb.clear_hotplug(s, end - s)
+
+    # ---------------------------------------------------------- allocations
+    def _next_alloc_reserve(self, ev, j: int):
+        """The reservation an allocation made: the next memblock line, if it
+        is a reserve by memblock_alloc_range_nid."""
+        while j < len(ev) and ev[j].kind in ("doubled", "acpi", "ramdisk", "node_data"):
+            j += 1
+        if j < len(ev) and ev[j].kind == "reserve" and ev[j].caller_fn == "memblock_alloc_range_nid":
+            return ev[j], j
+        return None, j
+
+    def _request(self, ev, i: int, e: mlog.Event) -> int:
+        mb = self.mb
+        res, j = self._next_alloc_reserve(ev, i + 1)
+        start = len(mb.trace)
+        nid = e.nid if e.nid is not None else -1
+        if e.func == "memblock_phys_alloc_range":
+            got = mb.phys_alloc_range(e.size, e.align, e.min_addr, e.max_addr)
+        elif e.func == "memblock_alloc_exact_nid_raw":
+            got = mb.alloc_exact_nid_raw(e.size, e.align, e.min_addr, e.max_addr, nid)
+        elif e.func == "memblock_phys_alloc_try_nid":
+            got = mb.phys_alloc_try_nid(e.size, e.align, nid)
+        else:
+            got = mb.alloc_try_nid(e.size, e.align, e.min_addr, e.max_addr, nid,
+                                   raw=e.func.endswith("_raw"))
+        self._record(e, e.func, nid, got, res, start)
+        return (j + 1) if res is not None else i + 1
+
+    def _node_data(self, ev, i: int, e: mlog.Event) -> int:
+        """alloc_node_data(nid): memblock_phys_alloc_try_nid(size, SMP_CACHE_BYTES, nid);
+        the node comes from the "NODE_DATA(n) allocated" line that follows."""
+        nid = None
+        for f in ev[i + 1:i + 4]:
+            if f.kind == "node_data" and f.base == e.base:
+                nid = f.nid
+                break
+        if nid is None:
+            self.notes.append(f"line {e.line}: allocator reservation without a request line; applied as is")
+            self._plain(e)
+            return i + 1
+        start = len(self.mb.trace)
+        got = self.mb.phys_alloc_try_nid(e.size, SMP_CACHE_BYTES, nid)
+        req = mlog.Event("request", e.line, size=e.size, align=SMP_CACHE_BYTES, nid=nid,
+                         max_addr=0, func="alloc_node_data", caller="alloc_node_data")
+        self._record(req, "alloc_node_data", nid, got, e, start)
+        return i + 1
+
+    def _record(self, req: mlog.Event, func: str, nid: int, got: int, res, trace_start: int) -> None:
+        mb = self.mb
+        actual = res.base if res is not None else 0
+        pnid = pflags = None
+        for t in mb.trace[trace_start:]:
+            if t[0] == "reserve" and t[1] == got:
+                pnid, pflags = t[3], t[4]
+        a = AllocResult(len(self.allocs), req.line, func, req.caller, req.size, req.align, nid,
+                        req.min_addr, req.max_addr, got, actual,
+                        predicted_nid=pnid if res is not None and res.nid is not None else None,
+                        predicted_flags=pflags if res is not None and res.flags is not None else None,
+                        actual_nid=res.nid if res is not None else None,
+                        actual_flags=res.flags if res is not None else None)
+        self.allocs.append(a)
+        if a.match:
+            return
+        # back on the kernel's track: undo the engine's choice, apply the kernel's
+        if got:
+            mb.phys_free(got, req.size)
+        if res is not None:
+            mb.reserve(res.base, res.size, res.nid, res.flags or 0)
+
+    # ---------------------------------------------------------------- dumps
+    def _dump(self, d: mlog.Dump, *, first: bool) -> None:
+        mb = self.mb
+        if first:
+            self._e820_tail()
+            self._seed(d)
+        mine = mb.dump()
+        theirs = list(d.lines)
+        header_ok = len(theirs) > 1 and len(mine) > 1 and theirs[1] == mine[1]
+        mine_regions = [x for x in mine[2:] if "[0x" in x and x.lstrip().startswith(("memory[", "reserved["))]
+        their_regions = [r.text for r in d.memory + d.reserved]
+        mine_set = set(mine_regions)
+        matched = sum(1 for t in their_regions if t in mine_set)
+        diff = []
+        for a, b in _align(theirs, mine):
+            if a != b:
+                diff.append((a, b))
+        self.dumps.append(DumpResult(len(self.dumps), d.line, len(their_regions), matched, header_ok,
+                                     tuple(diff)))
+        if diff:
+            self._load(d)
+
+    def _e820_tail(self) -> None:
+        """The unlogged end of e820__memblock_setup: (7.x) KHO scratch on the
+        first 1M, memblock_trim_memory(PAGE_SIZE)."""
+        if self.p.e820_kho_scratch_low_1m:
+            self.mb.mark_kho_scratch(0, SZ_1M)
+            self.kho_marked = True
+        self.mb.trim_memory(PAGE_SIZE)
+        if self.stage == "e820":
+            self.stage = "low1m"
+
+    def _seed(self, d: mlog.Dump) -> None:
+        """Reservations made before memblock=debug was parsed: whatever the
+        first dump shows that no logged reserve covers."""
+        mb = self.mb
+        have = mb.reserved
+        for r in d.reserved:
+            if r.size == 0:
+                continue
+            nid = self.p.memblock_reserve_nid if r.nid is None else r.nid
+            for s, e in _subtract(r.base, r.end, have):
+                mb.reserve(s, e - s, nid, r.flags)
+                self.seeded.append(Region(s, e - s, r.flags, nid))
+
+    def _load(self, d: mlog.Dump) -> None:
+        """Resynchronise the engine with a dump the replay disagreed with."""
+        from .kernel.memblock import _Type
+
+        for which in ("memory", "reserved"):
+            t = _Type(which)
+            for r in d.regions(which):
+                if r.size == 0:
+                    continue
+                nid = r.nid if r.nid is not None else (self.p.nid_none if self.numa is None else
+                                                       self.p.memblock_reserve_nid)
+                t.insert(len(t), r.base, r.size, nid, r.flags)
+            t.total_size = (d.memory_size if which == "memory" else d.reserved_size) or t.total_size
+            t.max = max(t.max, getattr(self.mb, "_" + which).max)
+            setattr(self.mb, "_" + which, t)
+
+
+def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:
+    out = []
+    cur = s
+    for r in regions:
+        if r.end <= cur:
+            continue
+        if r.base >= e:
+            break
+        if r.base > cur:
+            out.append((cur, r.base))
+        cur = max(cur, r.end)
+        if cur >= e:
+            break
+    if cur < e:
+        out.append((cur, e))
+    return out
+
+
+def _align(a: list[str], b: list[str]) -> list[tuple[str, str]]:
+    """Pair two dumps line by line (they have the same shape when they agree)."""
+    n = max(len(a), len(b))
+    return [(a[i] if i < len(a) else "", b[i] if i < len(b) else "") for i in range(n)]
