@@ -124,12 +124,13 @@ class UnknownSubtable(Subtable):
     header_layout: tuple = _SRAT_HDR
 
     def fields(self) -> Iterator[Field]:
-        off = self.offset
-        for attr, size, label, kind in self.header_layout:
-            if off + size > self.offset + len(self.raw):
+        """The common header fields (type, length, ...) read from ``raw``."""
+        pos = 0
+        for _attr, size, label, kind in self.header_layout:
+            if pos + size > len(self.raw):
                 return
-            yield (off, size, label, getattr(self, attr), kind)
-            off += size
+            yield (self.offset + pos, size, label, int.from_bytes(self.raw[pos:pos + size], "little"), kind)
+            pos += size
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,7 +146,7 @@ def _finish(path, kind, tables, findings) -> TableSet:
     return TableSet(tuple(out), tuple(findings), source=path, format=kind)
 
 
-def _hex_block(lines, start_index, path, first_line_no):
+def _hex_block(lines, start_index, path):
     """Parse consecutive 'OFFS: HH HH ..' lines from lines[start_index:].
     Returns (bytes, index after the block)."""
     buf = bytearray()
@@ -163,7 +163,7 @@ def _hex_block(lines, start_index, path, first_line_no):
         off = int(mm.group(1), 16)
         if off != len(buf):
             raise ParseError(f"hex line offset 0x{off:x} where 0x{len(buf):x} was expected",
-                             path=path, line=first_line_no + i - start_index + 1, field="offset")
+                             path=path, line=i + 1, field="offset")
         pos = mm.end()
         # Up to 16 bytes as "HH" separated by single spaces (47 characters);
         # the ASCII column follows after two or more spaces (and "//" in iasl).
@@ -177,7 +177,7 @@ def _hex_block(lines, start_index, path, first_line_no):
                 break
         if not good or len(good) > 16:
             raise ParseError("hex line without bytes", path=path,
-                             line=first_line_no + i - start_index + 1, field="hex")
+                             line=i + 1, field="hex")
         buf += bytes.fromhex("".join(good))
         i += 1
     return bytes(buf), i
@@ -207,7 +207,7 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
             continue
         sig = mm.group(1).decode()
         addr = int(mm.group(2), 16)
-        blob, j = _hex_block(lines, i + 1, path, i + 2)
+        blob, j = _hex_block(lines, i + 1, path)
         where = f"{sig} @ 0x{addr:x} (line {i + 1})"
         key = "RSDP" if sig.startswith("RSD") else sig
         counts[key] = counts.get(key, 0) + 1
@@ -243,7 +243,7 @@ def _read_dsl(path, text: str) -> TableSet:
         if not mm:
             continue
         want = int(mm.group(1))
-        blob, _j = _hex_block(lines, i + 1, path, i + 2)
+        blob, _j = _hex_block(lines, i + 1, path)
         sec = None
         for si, name in sections:
             if si < i:

@@ -23,14 +23,14 @@ def cpu(pxm=0, apic=0, flags=1, hi=0, length=16) -> bytes:
     b = S.AcpiSratCpuAffinity.build(dict(type=0, length=length, proximity_domain_lo=pxm, apic_id=apic,
                                          flags=flags, local_sapic_eid=0, proximity_domain_hi=hi,
                                          clock_domain=0))
-    return b + bytes(max(0, length - 16))
+    return (b + bytes(max(0, length - 16)))[:length]
 
 
 def mem(pxm=0, base=0, size=0x80000000, flags=1, length=40, reserved=0, reserved1=0, reserved2=0) -> bytes:
     b = S.AcpiSratMemAffinity.build(dict(type=1, length=length, proximity_domain=pxm, reserved=reserved,
                                          base_address=base, length_=size, reserved1=reserved1, flags=flags,
                                          reserved2=reserved2))
-    return b + bytes(max(0, length - 40))
+    return (b + bytes(max(0, length - 40)))[:length]
 
 
 def x2apic(pxm=0, apic=0, flags=1) -> bytes:
