@@ -572,11 +572,11 @@ def parse_e820_text(text: str, *, path: str | None = None) -> E820Table:
     log excerpt, a memmap listing or JSON is recognised too and handed to its
     own reader.  Bad lines are findings.
     """
+    if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text) or _looks_like_log(text):
+        return parse_dmesg_e820(text, path=path)
     sniff = text.lstrip()[:1]
     if sniff in ("{", "["):
         return parse_e820_json(text, path=path)
-    if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text):
-        return parse_dmesg_e820(text, path=path)
     lines = _Lines(text, path)
     ents = []
     for no, line in lines:
@@ -740,9 +740,15 @@ def read_e820(path) -> E820Table:
     return parse_e820_any(text, path=str(p))
 
 
+def _looks_like_log(text: str) -> bool:
+    head = text[:8192]
+    return "Linux version" in head or re.search(r"^\s*(?:\S+ +\d+ [\d:]+ \S+ kernel: )?\[\s*\d+\.\d+\] ",
+                                                 head, re.M) is not None
+
+
 def parse_e820_any(text: str, *, path: str | None = None) -> E820Table:
     """Recognise the form of an e820 text (see :func:`read_e820`)."""
-    if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text):
+    if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text) or _looks_like_log(text):
         return parse_dmesg_e820(text, path=path)
     head = text.lstrip()[:1]
     if head in ("{", "["):
