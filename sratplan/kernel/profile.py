@@ -97,6 +97,19 @@ class KernelProfile:
     # per online node (<= 6.12), "regions" = register_memory_blocks_under_nodes() (7.x)
     block_node_rule: str = "pfn_walk"
 
+    # --- arch/x86/kernel/setup.c, arch/x86/mm/init.c, realmode/init.c -----
+    # "5.10": page 0 + image + initrd reserved early, BIOS area / trampoline
+    # (find + reserve) / [0,64K) after memblock setup; "6.1": image, [0,64K),
+    # initrd and BIOS area in early_reserve_memory(), trampoline allocated,
+    # then all of [0,1M) reserved.
+    setup_style: str = "6.1"
+    # Kernel build constants measured from the captures (fixtures/kernel/*/
+    # c02_*: truth.json kernel_image and the setup_arch memblock_reserve line):
+    brk_reserve_size: int = 0x11000          # reserve_brk(): used brk (page-table buffer + 1 page)
+    image_end_after_reserve: int = 0x30000   # _end - __end_of_kernel_reserve
+    trampoline_size: int = 0x7000            # real_mode_size_needed()
+    pgt_buf_pages: int = 16                  # INIT_PGT_BUF_SIZE / PAGE_SIZE (5-level + RANDOMIZE_MEMORY)
+
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def valid_nid(self, nid: int) -> bool:
@@ -115,7 +128,9 @@ PROFILES: dict[str, KernelProfile] = {
                           # at 0x1000, bottom-up below the kernel image.
                           bottom_up_above_kernel=False, cfmws_fake_nodes=False,
                           empty_type_dummy_region=True, mirror_needs_kernelcore_mirror=False,
-                          valid_zones_rule="memmap",
+                          valid_zones_rule="memmap", setup_style="5.10",
+                          brk_reserve_size=0xd000, image_end_after_reserve=0x2c000,
+                          trampoline_size=0x6000, pgt_buf_pages=12,
                           node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "6.1": KernelProfile(name="6.1", release="6.1.192 (Debian 6.1.0-56-amd64)", version=(6, 1),
                          flag_rsrv_noinit=None,

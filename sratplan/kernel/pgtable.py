@@ -1,0 +1,286 @@
+"""Direct-map page tables built at boot, and where their pages come from.
+
+Mirrors ``arch/x86/mm/init.c`` (init_mem_mapping, memory_map_top_down,
+memory_map_bottom_up, init_range_memory_mapping, split_mem_range,
+adjust_range_page_size_mask, alloc_low_pages, early_alloc_pgt_buf) and
+``arch/x86/mm/init_64.c`` (__kernel_physical_mapping_init, phys_pud_init,
+phys_pmd_init) for 4-level paging, kernels 5.10-7.2.
+
+Why it matters: page-table pages are memblock allocations made before the
+SRAT is parsed.  Top-down (no movable_node) they land at the top of RAM and
+make the highest node non-hotpluggable; their exact count decides where
+NODE_DATA lands.  Pages first come from a small buffer in the kernel's brk
+(INIT_PGT_BUF_SIZE) unless the range being mapped overlaps that buffer.
+
+Page-table pages are tracked as sets of table indices (one PUD page per
+512 GiB, one PMD page per 1 GiB, one PTE page per 2 MiB), never per 4 KiB page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PAGE = 4096
+PMD_SIZE = 2 << 20
+PUD_SIZE = 1 << 30
+PGDIR_SIZE = 512 << 30
+ISA_END = 1 << 20
+M2, G1 = 1, 2          # page_size_mask bits: 2 MiB and 1 GiB mappings allowed
+
+
+def _rdown(v, a):
+    return v - v % a
+
+
+def _rup(v, a):
+    return -(-v // a) * a
+
+
+@dataclass
+class PageTables:
+    """The state kernel_physical_mapping_init() builds up."""
+
+    gbpages: bool
+    pud_pages: set = field(default_factory=set)       # PGD entries populated (512 GiB index)
+    pmd_pages: set = field(default_factory=set)       # PUD entries pointing at a PMD page (GiB index)
+    pud_large: set = field(default_factory=set)       # PUD entries mapping 1 GiB directly
+    pte_pages: set = field(default_factory=set)       # PMD entries pointing at a PTE page (2 MiB index)
+    pmd_large: set = field(default_factory=set)       # PMD entries mapping 2 MiB directly
+
+
+class DirectMap:
+    """Runs init_mem_mapping() against a memblock engine."""
+
+    def __init__(self, memblock, *, gbpages: bool, pgt_buf_start: int, pgt_buf_pages: int,
+                 kernel_end: int, max_pfn: int):
+        self.mb = memblock
+        self.pt = PageTables(gbpages=gbpages)
+        self.pgt_buf_end = pgt_buf_start >> 12
+        self.pgt_buf_top = (pgt_buf_start >> 12) + pgt_buf_pages
+        self.kernel_end = kernel_end
+        self.max_pfn = max_pfn
+        self.min_pfn_mapped = 0
+        self.max_pfn_mapped = 0
+        self.can_use_brk = True
+        self.allocated = []          # (addr, "brk"|"memblock")
+        self.failed = False
+
+    # --- alloc_low_pages(1) ----------------------------------------------
+    def _alloc_page(self):
+        if self.pgt_buf_end + 1 > self.pgt_buf_top or not self.can_use_brk:
+            ret = 0
+            if self.min_pfn_mapped < self.max_pfn_mapped:
+                ret = self.mb.phys_alloc_range(PAGE, PAGE, self.min_pfn_mapped << 12, self.max_pfn_mapped << 12)
+            if not ret and self.can_use_brk:
+                ret = self.pgt_buf_end << 12     # extend_brk(); no memblock trace
+                self.pgt_buf_end += 1
+                self.pgt_buf_top = max(self.pgt_buf_top, self.pgt_buf_end)
+            if not ret:
+                self.failed = True   # the kernel panics: "alloc_low_pages: can not alloc memory"
+                return
+            self.allocated.append((ret, "memblock"))
+        else:
+            self.allocated.append((self.pgt_buf_end << 12, "brk"))
+            self.pgt_buf_end += 1
+
+    # --- split_mem_range + adjust_range_page_size_mask --------------------
+    def _split(self, start, end):
+        """Ranges of one page size: mask M2 = 2 MiB pages allowed, G1 = 1 GiB."""
+        allowed = M2 | (G1 if self.pt.gbpages else 0)
+        mr = []
+        pmd_pfns, pud_pfns = PMD_SIZE >> 12, PUD_SIZE >> 12
+        limit = end >> 12
+        pfn = start_pfn = start >> 12
+        end_pfn = min(_rup(pfn, pmd_pfns), limit)
+        if start_pfn < end_pfn:
+            mr.append([start_pfn, end_pfn, 0])
+            pfn = end_pfn
+        start_pfn = _rup(pfn, pmd_pfns)
+        end_pfn = min(_rup(pfn, pud_pfns), _rdown(limit, pmd_pfns))
+        if start_pfn < end_pfn:
+            mr.append([start_pfn, end_pfn, allowed & M2])
+            pfn = end_pfn
+        start_pfn = _rup(pfn, pud_pfns)
+        end_pfn = _rdown(limit, pud_pfns)
+        if start_pfn < end_pfn:
+            mr.append([start_pfn, end_pfn, allowed & (M2 | G1)])
+            pfn = end_pfn
+        start_pfn = _rup(pfn, pmd_pfns)
+        end_pfn = _rdown(limit, pmd_pfns)
+        if start_pfn < end_pfn:
+            mr.append([start_pfn, end_pfn, allowed & M2])
+            pfn = end_pfn
+        mr.append([pfn, limit, 0])      # save_mr() ignores an empty range
+        mr = [m for m in mr if m[0] < m[1]]
+        # adjust_range_page_size_mask(): upgrade a range whose surrounding
+        # 2 MiB (1 GiB) block lies inside one memblock memory region
+        for m in mr:
+            a, b = m[0] << 12, m[1] << 12
+            if allowed & M2 and not m[2] & M2:
+                if self._region_memory(_rdown(a, PMD_SIZE), _rup(b, PMD_SIZE)):
+                    m[2] |= M2
+            if allowed & G1 and not m[2] & G1:
+                if self._region_memory(_rdown(a, PUD_SIZE), _rup(b, PUD_SIZE)):
+                    m[2] |= G1
+        merged = []
+        for m in mr:
+            if merged and merged[-1][1] == m[0] and merged[-1][2] == m[2]:
+                merged[-1][1] = m[1]
+            else:
+                merged.append(list(m))
+        return [(m[0] << 12, m[1] << 12, m[2]) for m in merged]
+
+    def _region_memory(self, s, e):
+        for r in self.mb.memory:
+            if r.base <= s and e <= r.base + r.size:
+                return True
+        return False
+
+    # --- kernel_physical_mapping_init -------------------------------------
+    def _map(self, start, end, mask):
+        """``mask``: M2 / G1 page sizes allowed for this range."""
+        pt = self.pt
+        last = end
+        p = start
+        while p < end:
+            pgd = p // PGDIR_SIZE
+            pgd_end = min(end, (pgd + 1) * PGDIR_SIZE)
+            if pgd not in pt.pud_pages:
+                self._alloc_page()
+                pt.pud_pages.add(pgd)
+            last = self._pud(p, pgd_end, mask)
+            p = pgd_end
+        return last
+
+    def _pud(self, p, end, mask):
+        pt = self.pt
+        last = end
+        while p < end:
+            gb = p // PUD_SIZE
+            nxt = (gb + 1) * PUD_SIZE
+            if gb in pt.pmd_pages:
+                last = self._pmd(p, min(end, nxt), mask)
+                p = nxt
+                continue
+            if gb in pt.pud_large:
+                if mask & G1:
+                    last = nxt
+                    p = nxt
+                    continue
+                pt.pud_large.discard(gb)   # split: a PMD page replaces the 1 GiB entry
+            elif mask & G1:
+                pt.pud_large.add(gb)
+                last = nxt
+                p = nxt
+                continue
+            self._alloc_page()
+            pt.pmd_pages.add(gb)
+            last = self._pmd(p, min(end, nxt), mask)
+            p = nxt
+        return last
+
+    def _pmd(self, p, end, mask):
+        pt = self.pt
+        last = end
+        while p < end:
+            idx = p // PMD_SIZE
+            nxt = (idx + 1) * PMD_SIZE
+            if idx in pt.pte_pages:
+                last = min(end, nxt)
+                p = nxt
+                continue
+            if idx in pt.pmd_large:
+                if mask & M2:
+                    last = nxt
+                    p = nxt
+                    continue
+                pt.pmd_large.discard(idx)
+            elif mask & M2:
+                pt.pmd_large.add(idx)
+                last = nxt
+                p = nxt
+                continue
+            self._alloc_page()
+            pt.pte_pages.add(idx)
+            last = min(end, nxt)
+            p = nxt
+        return last
+
+    def init_memory_mapping(self, start, end):
+        ret = start
+        for (a, b, m) in self._split(start, end):
+            ret = self._map(a, b, m)
+        # add_pfn_range_mapped()
+        self.max_pfn_mapped = max(self.max_pfn_mapped, ret >> 12)
+        return ret
+
+    def init_range_memory_mapping(self, r_start, r_end):
+        mapped = 0
+        for r in list(self.mb.memory):
+            s = ((r.base + 4095) >> 12) << 12
+            e = ((r.base + r.size) >> 12) << 12
+            s = min(max(s, r_start), r_end)
+            e = min(max(e, r_start), r_end)
+            if s >= e:
+                continue
+            self.can_use_brk = max(s, self.pgt_buf_end << 12) >= min(e, self.pgt_buf_top << 12)
+            self.init_memory_mapping(s, e)
+            mapped += e - s
+            self.can_use_brk = True
+        return mapped
+
+    def _top_down(self, map_start, map_end):
+        mb = self.mb
+        addr = mb.phys_alloc_range(PMD_SIZE, PMD_SIZE, map_start, map_end)
+        if addr:
+            mb.phys_free(addr, PMD_SIZE)
+            real_end = addr + PMD_SIZE
+        else:
+            real_end = max(map_start, _rdown(map_end, PMD_SIZE))
+        step = PMD_SIZE
+        self.max_pfn_mapped = 0
+        self.min_pfn_mapped = real_end >> 12
+        last_start = real_end
+        mapped = 0
+        while last_start > map_start:
+            if last_start > step:
+                start = _rdown(last_start - 1, step)
+                if start < map_start:
+                    start = map_start
+            else:
+                start = map_start
+            mapped += self.init_range_memory_mapping(start, last_start)
+            last_start = start
+            self.min_pfn_mapped = last_start >> 12
+            if mapped >= step:
+                step <<= 8            # get_new_step_size(): PMD_SHIFT - PAGE_SHIFT - 1
+        if real_end < map_end:
+            self.init_range_memory_mapping(real_end, map_end)
+
+    def _bottom_up(self, map_start, map_end):
+        step = PMD_SIZE
+        start = map_start
+        self.min_pfn_mapped = start >> 12
+        mapped = 0
+        while start < map_end:
+            if step and map_end - start > step:
+                nxt = min(_rup(start + 1, step), map_end)
+            else:
+                nxt = map_end
+            mapped += self.init_range_memory_mapping(start, nxt)
+            start = nxt
+            if mapped >= step:
+                step <<= 8
+                if step >= 1 << 64:
+                    step = 0
+
+    def run(self):
+        """init_mem_mapping(): returns the new memblock current limit."""
+        end = self.max_pfn << 12
+        self.init_memory_mapping(0, ISA_END)
+        if self.mb.bottom_up:
+            self._bottom_up(self.kernel_end, end)
+            self._bottom_up(ISA_END, self.kernel_end)
+        else:
+            self._top_down(ISA_END, end)
+        return self.max_pfn_mapped << 12
