@@ -1,0 +1,150 @@
+"""The e820 model against every real-kernel capture in fixtures/kernel.
+
+For each boot (5.10, 6.1, 6.12, 7.2; plain, offline-test and KASLR repeats):
+the four e820 sources of one boot (``BIOS-e820:`` lines of dmesg.txt, the
+harness's e820.txt, /sys/firmware/memmap, the raw zero page) must give the same
+sanitised map; the modelled ``user:`` map, the first memblock dump's memory
+regions (with flags and the untrimmed "memory size"), max_pfn/max_low_pfn
+(the kernel's ``last_pfn`` lines), /proc/iomem's System RAM and the RAMDISK
+reservation must all be what the kernel printed.  The kernel's output lines
+used as expectations are only read here, in the test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sratplan.firmware.bootfacts import boot_facts_from_boot_params, parse_boot_log
+from sratplan.firmware.e820 import (
+    DIALECT_CLASSIC,
+    DIALECT_GAPS,
+    first_dump_memory,
+    kernel_e820,
+    memblock_memory_size_printed,
+    parse_boot_params,
+    parse_dmesg_e820,
+    parse_iomem,
+    parse_memmap_text,
+    read_e820,
+    read_memmap_dir,
+    sanitize,
+)
+from sratplan.kernel.profile import get_profile
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+KERNEL = FIXTURES / "kernel"
+CAPTURES = sorted(p.parent for p in KERNEL.rglob("dmesg.txt"))
+
+
+def _kernel_of(d: Path) -> str:
+    parts = d.relative_to(KERNEL).parts
+    return parts[1] if parts[0] == "offline" else parts[0]
+
+
+def _id(d: Path) -> str:
+    return str(d.relative_to(KERNEL))
+
+
+def test_corpus_is_complete():
+    kernels = {_kernel_of(d) for d in CAPTURES}
+    assert kernels == {"5.10", "6.1", "6.12", "7.2"}
+    assert len(CAPTURES) >= 150
+
+
+def _first_dump(lines: list[str]):
+    """memory[] lines and 'memory size' of the first MEMBLOCK configuration dump."""
+    i = next(j for j, ln in enumerate(lines) if "MEMBLOCK configuration" in ln)
+    regions, size = [], None
+    for ln in lines[i + 1:]:
+        m = re.search(r"memory size = 0x([0-9a-f]+)", ln)
+        if m:
+            size = int(m.group(1), 16)
+        m = re.search(r" memory\[0x[0-9a-f]+\]\s+\[0x([0-9a-f]+)-0x([0-9a-f]+)\], 0x([0-9a-f]+) bytes"
+                      r"(?: on node \d+)? flags: 0x([0-9a-f]+)", ln)
+        if m:
+            base, last, nbytes, flags = (int(g, 16) for g in m.groups())
+            assert last + 1 - base == nbytes
+            regions.append((base, nbytes, flags))
+        if "reserved.cnt" in ln:
+            break
+    return regions, size
+
+
+@pytest.mark.parametrize("d", CAPTURES, ids=_id)
+def test_capture(d: Path):
+    kv = _kernel_of(d)
+    profile = get_profile(kv)
+    dmesg = (d / "dmesg.txt").read_text()
+    lines = dmesg.splitlines()
+
+    from_log = parse_dmesg_e820(dmesg, path=str(d / "dmesg.txt"))
+    from_txt = read_e820(d / "e820.txt")
+    from_memmap = parse_memmap_text((d / "memmap.txt").read_text())
+    bp = parse_boot_params((d / "boot_params.bin").read_bytes())
+    # The 7.x dialect (System RAM / device reserved / [gap …]) is only in dmesg.txt.
+    assert from_log.dialect == (DIALECT_GAPS if kv == "7.2" else DIALECT_CLASSIC)
+    assert from_log.entries, "no e820 in the log"
+    assert from_log.findings == ()
+    firmware = sanitize(from_log.entries)
+    assert sanitize(from_txt.entries) == firmware
+    assert sanitize(from_memmap.entries) == firmware
+    assert bp.kernel_e820.entries == firmware
+    assert bp.e820_entries == len(bp.e820.entries)
+
+    facts = parse_boot_log(dmesg)
+    assert facts.cmdline is not None and facts.cpus and facts.kernel_release.startswith(kv)
+    k = kernel_e820(from_log, facts.cmdline, profile=profile)
+    assert k.firmware == firmware
+
+    # user: re-print after mem=/memmap=
+    assert (from_log.user is not None) == (k.user is not None)
+    if from_log.user is not None:
+        assert k.user == from_log.user
+
+    # first memblock dump: memory regions with flags, and the untrimmed size
+    regions, size = _first_dump(lines)
+    assert first_dump_memory(k.final, profile) == regions
+    assert memblock_memory_size_printed(k.final, profile) == size
+    assert [(b, s) for b, s, _ in regions] == list(k.memory)
+
+    # last_pfn lines: max_pfn, then max_low_pfn when RAM goes above 4 GiB
+    pfns = [int(m.group(1), 16) for m in re.finditer(r"last_pfn = (0x[0-9a-f]+) max_arch_pfn", dmesg)]
+    assert pfns[0] == k.max_pfn
+    if len(pfns) > 1:
+        assert pfns[1] == k.max_low_pfn
+
+    # /proc/iomem System RAM is the kernel's final (trimmed) RAM
+    iomem = parse_iomem((d / "iomem.txt").read_text())
+    assert [e for e in iomem.entries if e.type == 1] == [e for e in k.final if e.type == 1]
+
+    # RAMDISK line vs the zero page
+    rd = bp.ramdisk
+    assert facts.ramdisk == (rd[0], (rd[0] + rd[1] + 0xFFF) & ~0xFFF)
+    assert boot_facts_from_boot_params((d / "boot_params.bin").read_bytes()).ramdisk_reserved == facts.ramdisk
+    # every ACPI table line of the first boot, with the SRAT among them when the guest had one
+    sigs = {t.sig for t in facts.acpi_tables}
+    assert {"RSDP", "FACP", "DSDT"} <= sigs
+    if (d / "guest_SRAT.bin").stat().st_size:
+        srat = [t for t in facts.acpi_tables if t.sig == "SRAT"]
+        assert srat and srat[0].length == (d / "guest_SRAT.bin").stat().st_size
+
+
+def test_memmap_directory_form(tmp_path):
+    """The sysfs tree form gives what the flattened memmap.txt gives."""
+    d = CAPTURES[0]
+    flat = parse_memmap_text((d / "memmap.txt").read_text())
+    root = tmp_path / "memmap"
+    for i, e in enumerate(flat.entries):
+        sub = root / str(i)
+        sub.mkdir(parents=True)
+        (sub / "start").write_text(f"0x{e.start:x}\n")
+        (sub / "end").write_text(f"0x{e.end - 1:x}\n")
+        from sratplan.firmware.e820 import firmware_memmap_name
+        (sub / "type").write_text(firmware_memmap_name(e.type) + "\n")
+    assert read_memmap_dir(root).entries == flat.entries
+    assert read_e820(root).entries == flat.entries
+    # a capture directory is recognised too
+    assert sanitize(read_e820(d).entries) == sanitize(flat.entries)
