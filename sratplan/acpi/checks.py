@@ -67,9 +67,15 @@ def check_table(t: m.Table) -> list[Finding]:
                           f"are ignored", sig, 4))
     if sum(t.raw[:min(h.length, present)]) & 0xFF:
         want = (h.checksum - sum(t.raw[:min(h.length, present)])) & 0xFF
-        out.append(_f(f"{sig}BadChecksum", E,
+        # Linux installs the early tables without checking their checksums
+        # unless booted with acpi_force_table_verification
+        # (drivers/acpi/tables.c:acpi_locate_initial_tables), so SRAT/SLIT are
+        # still used for NUMA; the full verification after early boot
+        # (acpi_reallocate_root_table) then uninstalls the table.
+        out.append(_f(f"{sig}BadChecksum", W,
                       f"checksum 0x{h.checksum:02x} is wrong (0x{want:02x} would make the bytes sum to 0); "
-                      f"Linux only warns and still uses the table", sig, 9))
+                      f"early boot still uses the table unless acpi_force_table_verification is given",
+                      sig, 9))
     if isinstance(t, m.SratTable):
         out += _check_srat(t)
     elif isinstance(t, m.SlitTable):

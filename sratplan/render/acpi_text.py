@@ -37,7 +37,7 @@ def table_lines(t: m.Table):
         if label == "Signature":
             text += f"    [{m.TABLE_NAMES.get(t.signature, 'ACPI table')}]"
         out.append(field_line(off, size, label, text))
-        if off == 35 or (t.LAYOUT and off + size == 36 + sum(f[1] for f in t.LAYOUT)):
+        if off + size == 36 + sum(f[1] for f in t.LAYOUT):
             out.append("")
     if t.header is None:
         out.append(f"{t.signature}: no standard ACPI header; {len(t.raw)} bytes kept raw")
