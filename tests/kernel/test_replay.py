@@ -1,0 +1,204 @@
+"""Replay of the real-kernel captures (fixtures/kernel, 5.10 / 6.1 / 6.12 / 7.2,
+KASLR repeats and offline boots): every allocation address and every dump
+region must come out exactly as the kernel printed it.  The log parser is
+cross-checked against the harness's own parse (truth.json -> memblock)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sratplan.errors import InputError, SratplanError
+from sratplan.kernel import memblock_log as mlog
+from sratplan.replay import replay_file, replay_text
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "kernel"
+LOGS = sorted(FIXTURES.rglob("dmesg.txt"))
+IDS = [str(p.parent.relative_to(FIXTURES)) for p in LOGS]
+
+
+def test_corpus_is_there():
+    kernels = {p.relative_to(FIXTURES).parts[0] for p in LOGS}
+    assert {"5.10", "6.1", "6.12", "7.2", "offline"} <= kernels
+    assert any("rep" in p.parent.name for p in LOGS)        # KASLR repeats
+
+
+@pytest.mark.parametrize("path", LOGS, ids=IDS)
+def test_capture_replays_exactly(path):
+    r = replay_file(str(path))
+    bad_allocs = [a for a in r.allocations if not a.match]
+    assert not bad_allocs, bad_allocs[:3]
+    assert all(d.match for d in r.dumps), [d.diff[:3] for d in r.dumps if not d.match]
+    assert len(r.dumps) == 2 and r.allocations
+    assert r.region_matches == r.region_count > 0
+    # the profile comes from the log's "Linux version" line
+    parts = path.relative_to(FIXTURES).parts
+    assert r.profile == (parts[1] if parts[0] == "offline" else parts[0])
+
+
+@pytest.mark.parametrize("path", LOGS, ids=IDS)
+def test_parser_agrees_with_the_harness(path):
+    truth = json.loads((path.parent / "truth.json").read_text())["memblock"]
+    log = mlog.parse(path.read_text())
+    # dumps: every region, base/size/node/flags
+    assert len(log.dumps) == len(truth["dumps"])
+    for mine, theirs in zip(log.dumps, truth["dumps"]):
+        assert mine.memory_size == theirs["memory_size"]
+        assert mine.reserved_size == theirs["reserved_size"]
+        for which in ("memory", "reserved"):
+            assert [(r.base, r.size, r.nid, r.flags) for r in mine.regions(which)] == \
+                [(t["base"], t["size"], t["node"], t["flags"]) for t in theirs[which]]
+    # allocation requests, in order, with what the kernel reserved for them
+    r = replay_file(str(path))
+    logged = [a for a in truth["allocs"] if a["func"] is not None]
+    mine = [a for a in r.allocations if a.func != "alloc_node_data"]
+    assert [(a.func, a.size, a.align, a.min_addr, a.max_addr) for a in mine] == \
+        [(t["func"], t["size"], t["align"], t["from"], t["max_addr"]) for t in logged]
+    for a, t in zip(mine, logged):
+        if t["result"] is not None:
+            assert a.actual == t["result"]["start"]
+    if not any(t["result"] for t in truth["allocs"]):
+        return          # the harness does not read 7.x "__memblock_reserve:" lines
+    bare = [t["result"]["start"] for t in truth["allocs"] if t["func"] is None]
+    assert [a.actual for a in r.allocations if a.func == "alloc_node_data"] == bare
+
+
+def test_totals_over_the_corpus():
+    allocs = regions = dumps = 0
+    for p in LOGS:
+        r = replay_file(str(p))
+        assert r.ok
+        allocs += len(r.allocations)
+        regions += r.region_count
+        dumps += len(r.dumps)
+    assert dumps == 2 * len(LOGS)
+    assert allocs > 10 * len(LOGS) and regions > 10 * len(LOGS)
+
+
+def _log(rel: str) -> str:
+    return (FIXTURES / rel / "dmesg.txt").read_text()
+
+
+def test_unlogged_early_reservations_are_seeded_from_the_first_dump():
+    r = replay_text(_log("6.1/c01_hp_above4g_movable"))
+    seeded = [(s.base, s.end) for s in r.seeded]
+    # [0, 64K) and the BIOS area, the kernel image up to brk, the initrd
+    assert (0, 0x10000) in seeded
+    assert (0x1000000, 0x4400000) in seeded
+    assert (0xbfee4000, 0xbffe0000) in seeded
+
+
+def test_7x_reservation_nid_and_flags_are_compared():
+    r = replay_text(_log("7.2/c01_hp_above4g_movable"))
+    checked = [a for a in r.allocations if a.actual_nid is not None]
+    assert checked and all(a.predicted_flags == 0x20 for a in checked)
+    node_data = [a for a in r.allocations if a.func == "alloc_node_data"]
+    # NODE_DATA(1) of the hotplug node falls back to "any node": NUMA_NO_NODE
+    assert [(a.nid, a.actual_nid) for a in node_data] == [(0, 0), (1, -1)]
+
+
+def test_movable_node_makes_early_allocations_bottom_up():
+    moved = replay_text(_log("6.1/c01_hp_above4g_movable"))
+    plain = replay_text(_log("6.1/c02_hp_above4g_no_movable_node"))
+    trampoline = [a for a in moved.allocations if a.caller.startswith("reserve_real_mode")][0]
+    assert trampoline.actual == trampoline.predicted == 0x10000
+    trampoline = [a for a in plain.allocations if a.caller.startswith("reserve_real_mode")][0]
+    assert trampoline.actual == trampoline.predicted == 0x98000
+
+
+def test_a_disagreement_is_reported_once_and_the_replay_stays_in_step():
+    # make one request ask for memory below 4 GiB: the engine places it there,
+    # the kernel's reservation (above 4 GiB) is then applied in its place, so
+    # everything after it still matches
+    text = _log("6.1/c01_hp_above4g_movable")
+    old = ("memblock_alloc_try_nid: 32768 bytes align=0x40 nid=-1 from=0x0000000000000000 "
+           "max_addr=0x0000000000000000 sparse_init")
+    assert old in text
+    r = replay_text(text.replace(old, old.replace("max_addr=0x0000000000000000",
+                                                  "max_addr=0x0000000100000000")))
+    bad = [a for a in r.allocations if not a.match]
+    assert len(bad) == 1
+    assert bad[0].predicted < 1 << 32 and bad[0].actual == 0x17ffa2000
+    assert all(d.match for d in r.dumps) and not r.ok
+
+
+def test_a_changed_dump_region_is_reported():
+    text = _log("6.12/b01_qemu_2n_equal")
+    lines = text.splitlines()
+    idx = [i for i, l in enumerate(lines) if " memory[0x1]\t" in l][-1]
+    lines[idx] = lines[idx].replace("flags: 0x0", "flags: 0x1")
+    r = replay_text("\n".join(lines))
+    assert [d.match for d in r.dumps] == [True, False]
+    d = r.dumps[1]
+    assert d.matched_regions == d.regions - 1
+    assert any("flags: 0x1" in k for k, _ in d.diff)
+
+
+def test_kernel_override_changes_the_rules():
+    # a 6.1 log read with the 7.2 rules: reservation flags/nids and dump
+    # formats differ -> disagreement
+    r = replay_text(_log("6.1/b01_qemu_2n_equal"), kernel="7.2")
+    assert r.profile == "7.2" and not r.ok
+
+
+def test_not_a_boot_log():
+    with pytest.raises(InputError, match="not a Linux boot log"):
+        replay_text("hello\nworld\n")
+
+
+def test_boot_log_without_memblock_debug():
+    text = "\n".join(l for l in _log("6.1/b01_qemu_2n_equal").splitlines()
+                     if "memblock" not in l and "MEMBLOCK" not in l and "] memory" not in l
+                     and "] reserved" not in l)
+    with pytest.raises(InputError, match="no memblock=debug trace"):
+        replay_text(text)
+
+
+def test_prefixes_other_than_dmesg_timestamps():
+    text = _log("6.1/b01_qemu_2n_equal")
+    plain = "\n".join(l.split("] ", 1)[1] if l.startswith("[") else l for l in text.splitlines())
+    assert replay_text(plain).ok
+    journal = "\n".join("Nov 25 19:00:00 host kernel: " + l for l in text.splitlines())
+    assert replay_text(journal).ok
+
+
+_SAMPLE = (FIXTURES / "6.1" / "c01_hp_above4g_movable" / "dmesg.txt").read_text().splitlines()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mangled_logs_never_crash(data):
+    lines = list(_SAMPLE)
+    rnd = random.Random(data.draw(st.integers(0, 2**32 - 1)))
+    for _ in range(data.draw(st.integers(1, 40))):
+        i = rnd.randrange(len(lines))
+        op = rnd.randrange(4)
+        if op == 0:
+            del lines[i]
+        elif op == 1:
+            cut = rnd.randrange(len(lines[i]) + 1)
+            lines[i] = lines[i][:cut]
+        elif op == 2:
+            lines.insert(i, lines[rnd.randrange(len(lines))])
+        else:
+            s = lines[i]
+            j = rnd.randrange(len(s) + 1)
+            lines[i] = s[:j] + rnd.choice("0123456789abcdefx-[] \t") + s[j:]
+    try:
+        replay_text("\n".join(lines))
+    except SratplanError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=4000))
+def test_arbitrary_bytes_never_crash(blob):
+    try:
+        replay_text(blob.decode("utf-8", errors="replace"))
+    except SratplanError:
+        pass
