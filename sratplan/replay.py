@@ -203,6 +203,7 @@ class _Replayer:
         self.stage = "early"        # early -> e820 -> low1m -> mapped
         self.kho_marked = False
         self.numa: NumaMeminfo | None = None    # current attempt, not yet registered
+        self.numa_registered = False
         self.numa_dummy = False
 
     # ------------------------------------------------------------------ run
@@ -272,7 +273,7 @@ class _Replayer:
 
     def _mapped(self) -> None:
         """memblock_set_current_limit(get_max_mapped()) after init_mem_mapping."""
-        if self.stage in ("e820", "low1m"):
+        if self.stage == "low1m":
             self.stage = "mapped"
             if self.kho_marked:
                 self.mb.clear_kho_scratch(0, SZ_1M)
@@ -318,6 +319,7 @@ class _Replayer:
         if mi is None:
             return
         self.numa = None
+        self.numa_registered = True
         mb, p = self.mb, self.p
         mb.set_bottom_up(False)
         if p.numa_cleanup_dram_bounds:
@@ -452,20 +454,17 @@ class _Replayer:
                 self.seeded.append(Region(s, e - s, r.flags, nid))
 
     def _load(self, d: mlog.Dump) -> None:
-        """Resynchronise the engine with a dump the replay disagreed with."""
-        from .kernel.memblock import _Type
-
+        """Resynchronise the engine with a dump the replay disagreed with.
+        A region printed without a node gets the nid such regions carry at
+        this point of the boot (the dump cannot tell MAX_NUMNODES from -1)."""
         for which in ("memory", "reserved"):
-            t = _Type(which)
-            for r in d.regions(which):
-                if r.size == 0:
-                    continue
-                nid = r.nid if r.nid is not None else (self.p.nid_none if self.numa is None else
-                                                       self.p.memblock_reserve_nid)
-                t.insert(len(t), r.base, r.size, nid, r.flags)
-            t.total_size = (d.memory_size if which == "memory" else d.reserved_size) or t.total_size
-            t.max = max(t.max, getattr(self.mb, "_" + which).max)
-            setattr(self.mb, "_" + which, t)
+            if self.numa_registered:
+                none = self.p.nid_none
+            else:
+                none = self.p.memblock_add_nid if which == "memory" else self.p.memblock_reserve_nid
+            regions = [Region(r.base, r.size, r.flags, none if r.nid is None else r.nid)
+                       for r in d.regions(which)]
+            self.mb.load(which, regions, d.memory_size if which == "memory" else d.reserved_size)
 
 
 def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:

@@ -200,6 +200,23 @@ class Memblock:
         return Snapshot(self.memory, self.reserved, self.memory_size(), self.reserved_size(),
                         self.bottom_up, self.current_limit)
 
+    def load(self, which: str, regions, total_size: int | None = None) -> None:
+        """Replace one region array wholesale (sorted, disjoint regions), e.g.
+        to put a replay back in step with a table the kernel printed.
+        ``total_size`` defaults to the sum of the sizes."""
+        t = self._type(which)
+        new = _Type(t.name)
+        new.max = t.max
+        for r in sorted(regions, key=lambda r: r.base):
+            if r.size > 0:
+                new.insert(len(new), r.base, r.size, r.nid, r.flags)
+        if total_size is not None:
+            new.total_size = total_size
+        if which == "memory":
+            self._memory = new
+        else:
+            self._reserved = new
+
     def _type(self, which: str) -> _Type:
         if which == "memory":
             return self._memory
