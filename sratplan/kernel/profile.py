@@ -110,6 +110,19 @@ class KernelProfile:
     trampoline_size: int = 0x7000            # real_mode_size_needed()
     pgt_buf_pages: int = 16                  # INIT_PGT_BUF_SIZE / PAGE_SIZE (5-level + RANDOMIZE_MEMORY)
 
+    # --- mm/sparse.c, mm/percpu.c, kernel/dma/swiotlb.c, free_area_init ----
+    mem_section_roots_bytes: int = 32768       # "sparse_init: 32768 bytes" request (all four)
+    usemap_bytes_per_section: int = 56         # sparse_init_nid usemap request / present sections
+    usemap_near_pgdat: bool = True             # <= 6.12: usemaps goal = the pgdat's section
+    sparse_buffer: bool = True                 # <= 6.12: one node-exact memmap block per node
+    memoryless_pgdat_in_free_area_init: bool = True   # 5.10: alloc_node_data() in init_cpu_to_node
+    percpu_unit_size: int = 2 << 20            # "percpu: Embedded ... u2097152" (PMD atom)
+    percpu_pages_per_cpu: int = 62             # "percpu: Embedded 62 pages/cpu" (a build constant)
+    swiotlb_meta_bytes: int = 786464           # swiotlb slot array + areas for 64 MiB
+    # kernel image pages given back after boot ("Freeing unused decrypted memory",
+    # "... kernel image (initmem|text/rodata gap|rodata/data gap)", "SMP alternatives")
+    image_freed_bytes: int = (2036 + 2824 + 2040 + 1108 + 36) << 10
+
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def valid_nid(self, nid: int) -> bool:
@@ -131,6 +144,9 @@ PROFILES: dict[str, KernelProfile] = {
                           valid_zones_rule="memmap", setup_style="5.10",
                           brk_reserve_size=0xd000, image_end_after_reserve=0x2c000,
                           trampoline_size=0x6000, pgt_buf_pages=12,
+                          memoryless_pgdat_in_free_area_init=False, percpu_pages_per_cpu=63,
+                          swiotlb_meta_bytes=393216,
+                          image_freed_bytes=(2036 + 2676 + 2040 + 560 + 32) << 10,
                           node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "6.1": KernelProfile(name="6.1", release="6.1.192 (Debian 6.1.0-56-amd64)", version=(6, 1),
                          flag_rsrv_noinit=None,
@@ -141,7 +157,8 @@ PROFILES: dict[str, KernelProfile] = {
                           fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                           numa_register_by="pfn_range", movable_node_pfn_up=True,
-                          mirror_ignored_without_mirror=True,
+                          mirror_ignored_without_mirror=True, percpu_pages_per_cpu=66,
+                          image_freed_bytes=(2028 + 4180 + 456 + 40) << 10,
                           node_data_size=0x2a980),      # NODE_DATA(0) [0x17ffd5680-0x17fffffff] in c02
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
@@ -153,6 +170,9 @@ PROFILES: dict[str, KernelProfile] = {
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
                          mirror_ignored_without_mirror=True,
                          block_size_advice=True, block_node_rule="regions",
+                         usemap_bytes_per_section=88, usemap_near_pgdat=False, sparse_buffer=False,
+                         percpu_pages_per_cpu=63,
+                         image_freed_bytes=(2028 + 4648 + 1236 + 628 + 48) << 10,
                          node_data_size=0x2b080),       # NODE_DATA(0) [0x17ffd4f80-0x17fffffff] in c02
 }
 

@@ -1,0 +1,242 @@
+"""From the end of NUMA set-up to the page allocator: the remaining big
+memblock allocations and the pages each zone ends up managing.
+
+Mirrors, for kernels 5.10-7.2:
+
+* ``arch/x86/kernel/setup.c`` / ``kernel/crash_reserve.c``: reserve_crashkernel;
+* ``arch/x86/mm/init_64.c:paging_init`` -> ``mm/sparse.c`` (see sparse.py) and
+  ``mm/mm_init.c:free_area_init`` (pg_data_t of possible-but-offline nodes);
+* ``arch/x86/mm/numa.c:init_cpu_to_node`` (5.10 allocates NODE_DATA of CPU-only
+  nodes here);
+* ``arch/x86/kernel/setup_percpu.c`` + ``mm/percpu.c:pcpu_embed_first_chunk``
+  (one block per node group, unused unit tails freed);
+* ``mm/mm_init.c:alloc_large_system_hash`` for the dentry and inode hashes
+  when only one node has memory (hashdist off);
+* ``kernel/dma/swiotlb.c:swiotlb_init_remap`` (64 MiB below 4 GiB when
+  max_possible_pfn is above 4 GiB);
+* ``mm/memblock.c:memblock_free_all`` (managed = free pages) plus the pages
+  freed later from the kernel image and the initrd.
+
+``managed`` is an estimate: allocations of a few pages (ACPI, IO-APIC,
+firmware map entries, ...) are not modelled; the captures bound the error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import sparse as sparse_mod
+from .zones import ZONE_NAMES
+
+PAGE = 4096
+MAX_DMA_ADDRESS = 16 << 20
+SZ_4G = 4 << 30
+
+
+@dataclass
+class LateBoot:
+    sparse: sparse_mod.Sparse
+    percpu: list = field(default_factory=list)       # (nid, start, end) kept per node group
+    swiotlb: tuple | None = None                      # (start, end)
+    crashkernel: list = field(default_factory=list)   # (start, end)
+    hash_tables: list = field(default_factory=list)
+    late_node_data: dict = field(default_factory=dict)   # nid -> (start, end) (5.10 CPU-only nodes)
+    memoryless_pgdat: dict = field(default_factory=dict)
+    managed: dict = field(default_factory=dict)       # nid -> {zone: pages}
+    log: list = field(default_factory=list)
+
+
+def reserve_crashkernel(mb, requests, profile, log):
+    """reserve_crashkernel(): [16M, 4G) aligned 16M first (unless ,high), then
+    anywhere; a high reservation also gets a low part below 4 GiB."""
+    out = []
+    for req in requests:
+        size = req.size
+        if not size:
+            continue
+        if req.base:
+            if mb.find_in_range(req.base, req.base + size, size, 1 << 20) == req.base:
+                mb.reserve(req.base, size)
+                out.append((req.base, req.base + size))
+            else:
+                log.append(f"crashkernel reservation failed - memory is in use at {req.base:#x}")
+            continue
+        base = 0
+        if not req.high:
+            base = mb.phys_alloc_range(size, 16 << 20, 16 << 20, SZ_4G)
+        if not base:
+            base = mb.phys_alloc_range(size, 16 << 20, 16 << 20, 1 << 46)
+        if not base:
+            log.append("crashkernel reservation failed - No suitable area found.")
+            continue
+        out.append((base, base + size))
+        if base >= SZ_4G:
+            low = req.low_size if req.low_size is not None else max((64 << 20) + (8 << 20), 256 << 20)
+            if low:
+                lb = mb.phys_alloc_range(low, 16 << 20, 0, SZ_4G)
+                if lb:
+                    out.append((lb, lb + low))
+    return out
+
+
+def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possible_pfn,
+              crash_requests=(), swiotlb_bytes=64 << 20) -> LateBoot:
+    """Run the remaining early allocations; ``cpu_nodes`` lists the node of
+    every possible CPU (early_cpu_to_node)."""
+    p = early.profile
+    mb = early.memblock
+    res = early.reservations
+    lb = LateBoot(sparse=sparse_mod.Sparse())
+    crash = reserve_crashkernel(mb, crash_requests, p, lb.log)
+    lb.crashkernel = crash
+    for s, e in crash:
+        res.add("other", s, e)
+
+    lb.sparse = sparse_mod.sparse_init(mb, p, early.numa.node_data)
+    for nid, s, e in lb.sparse.memmap:
+        res.add("other", s, e)
+
+    online = set(early.numa.online)
+    possible = set(early.numa.possible)
+    # free_area_init(): possible nodes that are not online get a pg_data_t
+    for nid in sorted(possible - online):
+        if p.memoryless_pgdat_in_free_area_init:
+            a = mb.alloc(p.node_data_size, 64)
+            if a:
+                lb.memoryless_pgdat[nid] = (a, a + p.node_data_size)
+    # init_cpu_to_node(): CPU-only nodes come online (5.10: via alloc_node_data)
+    for nid in sorted(set(online_cpu_nodes) - online):
+        if not p.memoryless_pgdat_in_free_area_init:
+            a = mb.phys_alloc_try_nid(p.node_data_size, 64, nid)
+            if a:
+                lb.late_node_data[nid] = (a, a + p.node_data_size)
+
+    # setup_per_cpu_areas(): one allocation per node group of CPUs
+    groups: dict = {}
+    for nid in cpu_nodes:
+        groups[nid] = groups.get(nid, 0) + 1
+    unit = max(p.percpu_unit_size, -(-p.percpu_pages_per_cpu * PAGE // p.percpu_unit_size) * p.percpu_unit_size)
+    keep = p.percpu_pages_per_cpu * PAGE
+    for nid in sorted(groups):
+        n = groups[nid]
+        size = n * unit
+        a = mb.alloc_try_nid(size, 2 << 20, MAX_DMA_ADDRESS, 0, nid if nid in online else -1)
+        if not a:
+            continue
+        for i in range(n):
+            u = a + i * unit
+            if unit > keep:
+                mb.phys_free(u + keep, unit - keep)
+            lb.percpu.append((nid, u, u + keep))
+            res.add("other", u, u + keep)
+
+    # vfs_caches_init_early(): with one memory node hashdist is off and the
+    # dentry/inode hashes are memblock allocations
+    mem_nodes = {r.nid for r in mb.memory if r.size}
+    if len(mem_nodes) == 1:
+        free_pages = 0
+        for r in mb.memory:
+            free_pages += r.size >> 12
+        free_pages -= sum(r.size >> 12 for r in mb.reserved)
+        free_pages = max(free_pages, 0)
+        for scale in (13, 14):
+            n = -(-free_pages // 256) * 256
+            n >>= (scale - 12)
+            n = 1 << max(n - 1, 0).bit_length() if n > 1 else 1
+            size = n * 8
+            a = mb.alloc(size, 64)
+            if a:
+                lb.hash_tables.append((a, a + size))
+                res.add("other", a, a + size)
+
+    # mem_init() -> pci_iommu_alloc() -> swiotlb
+    if max_possible_pfn > (SZ_4G >> 12) and not cmdline_has(cmdline, "iommu=off"):
+        a = mb.alloc_low(swiotlb_bytes, PAGE)
+        if a:
+            lb.swiotlb = (a, a + swiotlb_bytes)
+            res.add("other", a, a + swiotlb_bytes)
+            meta = p.swiotlb_meta_bytes * (swiotlb_bytes // (64 << 20))
+            if meta:
+                mb.alloc(meta, PAGE)
+    return lb
+
+
+def cmdline_has(cmdline, token: str) -> bool:
+    raw = getattr(cmdline, "raw", "") or ""
+    return token in raw.split()
+
+
+def managed_pages(early, late, layout, *, loader, profile) -> dict:
+    """memblock_free_all(): every page of memblock.memory not covered by a
+    reservation is handed to its zone; later the initrd and the freed parts of
+    the kernel image come back too."""
+    mb = early.memblock
+    # free ranges (page granular: partially reserved pages stay reserved)
+    res = sorted((r.base, r.base + r.size) for r in mb.reserved)
+    merged = []
+    for s, e in res:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    free = []
+    nomap = profile.flag_nomap
+    for r in mb.memory:
+        if r.flags & nomap:
+            continue
+        s, e = r.base, r.base + r.size
+        cur = s
+        for rs, re_ in merged:
+            if re_ <= cur:
+                continue
+            if rs >= e:
+                break
+            if rs > cur:
+                free.append((cur, rs, r.nid))
+            cur = max(cur, re_)
+            if cur >= e:
+                break
+        if cur < e:
+            free.append((cur, e, r.nid))
+    later = []
+    if loader.initrd:
+        s, e = loader.initrd
+        later.append((s, (e + PAGE - 1) & ~(PAGE - 1)))
+    out = {}
+    for nid, nz in layout.nodes.items():
+        zm = {}
+        for z in nz.zones:
+            if not z.spanned:
+                zm[z.name] = 0
+                continue
+            zs, ze = z.start_pfn, z.start_pfn + z.spanned
+            n = 0
+            for (s, e, rnid) in free:
+                if rnid != nid:
+                    continue
+                a = max((s + PAGE - 1) >> 12, zs)
+                b = min(e >> 12, ze)
+                if a < b:
+                    n += b - a
+            for (s, e) in later:
+                if _nid_of(mb, s) != nid:
+                    continue
+                a = max((s + PAGE - 1) >> 12, zs)
+                b = min(e >> 12, ze)
+                if a < b:
+                    n += b - a
+            if zs <= (loader.kernel_text >> 12) < ze and _nid_of(mb, loader.kernel_text) == nid:
+                n += profile.image_freed_bytes >> 12
+            zm[z.name] = min(n, z.present)
+        out[nid] = zm
+    return out
+
+
+def _nid_of(mb, addr):
+    for r in mb.memory:
+        if r.base <= addr < r.base + r.size:
+            return r.nid
+    return None
+
+
+__all__ = ["late_boot", "managed_pages", "LateBoot", "ZONE_NAMES"]

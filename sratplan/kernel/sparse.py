@@ -1,0 +1,137 @@
+"""SPARSEMEM_VMEMMAP set-up at boot: which sections are present, and where
+each node's memmap (struct pages) and usemaps are allocated.
+
+Mirrors ``mm/sparse.c`` (memblocks_present, memory_present, sparse_index_init,
+sparse_init, sparse_init_nid, sparse_early_usemaps_alloc_pgdat_section,
+sparse_buffer_init) and ``mm/sparse-vmemmap.c`` + ``arch/x86/mm/init_64.c``
+(vmemmap_populate_hugepages, vmemmap_alloc_block_buf) for 5.10-7.2.  Up to
+6.12 each node's memmap is first tried as one node-exact block
+(memblock_alloc_exact_nid_raw); when that fails (e.g. a node whose memory is
+all hotpluggable under movable_node) every 2 MiB piece falls back to
+memblock_alloc_try_nid_raw, i.e. to the highest free memory of any node.  7.x
+allocates every 2 MiB piece that way from the start.
+
+The memmap is the largest boot-time consumer of kernel memory (1/64 of all
+present sections) and it is what keeps ZONE_MOVABLE blocks busy when it lands
+inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PAGE = 4096
+SECTION_SHIFT = 27
+PAGES_PER_SECTION = 1 << (SECTION_SHIFT - 12)
+SECTION_MAP_SIZE = 2 << 20                 # PAGE_ALIGN(64 B * PAGES_PER_SECTION)
+MAX_DMA_ADDRESS = 16 << 20                 # __pa(MAX_DMA_ADDRESS)
+SECTIONS_PER_ROOT = 4096 // 16             # PAGE_SIZE / sizeof(struct mem_section)
+VMEMMAP_PER_PMD_PAGE = 1 << 30             # one PMD page maps 1 GiB of vmemmap
+VMEMMAP_PER_PUD_PAGE = 512 << 30
+
+
+@dataclass
+class Sparse:
+    sections: list = field(default_factory=list)       # [(first_sec, end_sec, nid)] present runs
+    memmap: list = field(default_factory=list)          # (nid, start, end) where struct pages live
+    usemaps: list = field(default_factory=list)
+    failed_nodes: set = field(default_factory=set)      # exact-node memmap allocation failed
+    failed_sections: int = 0
+
+
+def present_sections(memblock, profile):
+    """memblocks_present(): a section belongs to the node of the first memory
+    region that touches it; returns runs [(first, end, nid)] in address order."""
+    runs = []
+    for r in memblock.memory:
+        if r.size == 0:
+            continue
+        s = r.base >> SECTION_SHIFT
+        e = ((r.base + r.size - 1) >> SECTION_SHIFT) + 1
+        if runs and s < runs[-1][1]:
+            s = runs[-1][1]              # already present: keeps its first nid
+        if s >= e:
+            continue
+        if runs and runs[-1][1] == s and runs[-1][2] == r.nid:
+            runs[-1] = (runs[-1][0], e, r.nid)
+        else:
+            runs.append((s, e, r.nid))
+    return runs
+
+
+def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
+    """Allocate mem_section roots, usemaps and the memmap the way sparse_init() does."""
+    mb = memblock
+    out = Sparse()
+    runs = present_sections(mb, profile)
+    out.sections = runs
+    if not runs:
+        return out
+    # mem_section root array, then one root page per 256 sections touched
+    mb.alloc(profile.mem_section_roots_bytes, 64)
+    roots_done = set()
+    for s, e, nid in runs:
+        for root in range(s // SECTIONS_PER_ROOT, (e - 1) // SECTIONS_PER_ROOT + 1):
+            if root not in roots_done:
+                roots_done.add(root)
+                mb.alloc_try_nid(PAGE, 64, 0, 0, nid)
+    vmemmap_pud = set()
+    vmemmap_pmd = set()
+    for s, e, nid in runs:               # consecutive sections of one nid = one sparse_init_nid()
+        count = e - s
+        usage = profile.usemap_bytes_per_section * count
+        nd = node_data.get(nid)
+        if profile.usemap_near_pgdat and nd is not None:
+            # sparse_early_usemaps_alloc_pgdat_section(): inside the section
+            # holding the node's pg_data_t, on the node owning that memory
+            goal = (nd.start >> SECTION_SHIFT) << SECTION_SHIFT
+            unid = nd.on_node if nd.on_node >= 0 else nid
+            a = mb.alloc_try_nid(usage, 64, goal, goal + (1 << SECTION_SHIFT), unid, raw=True)
+            if not a:
+                a = mb.alloc_try_nid(usage, 64, goal, 0, unid, raw=True)
+        else:
+            a = mb.alloc_try_nid(usage, 64, 0, 0, nid)
+        if a:
+            out.usemaps.append((nid, a, a + usage))
+        buf = 0
+        buf_end = 0
+        if profile.sparse_buffer:
+            buf = mb.alloc_exact_nid_raw(count * SECTION_MAP_SIZE, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, 0, nid)
+            if buf:
+                buf_end = buf + count * SECTION_MAP_SIZE
+            else:
+                out.failed_nodes.add(nid)
+        cur = buf
+        for sec in range(s, e):
+            # vmemmap page-table pages (PUD page per 512 GiB of vmemmap, PMD page per 1 GiB)
+            vstart = sec * SECTION_MAP_SIZE
+            pud = vstart // VMEMMAP_PER_PUD_PAGE
+            pmd = vstart // VMEMMAP_PER_PMD_PAGE
+            if pud not in vmemmap_pud:
+                vmemmap_pud.add(pud)
+                mb.alloc_try_nid(PAGE, PAGE, MAX_DMA_ADDRESS, 0, nid, raw=True)
+            if pmd not in vmemmap_pmd:
+                vmemmap_pmd.add(pmd)
+                mb.alloc_try_nid(PAGE, PAGE, MAX_DMA_ADDRESS, 0, nid, raw=True)
+            if cur and cur + SECTION_MAP_SIZE <= buf_end:
+                out.memmap.append((nid, cur, cur + SECTION_MAP_SIZE))
+                cur += SECTION_MAP_SIZE
+                continue
+            a = mb.alloc_try_nid(SECTION_MAP_SIZE, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, 0, nid, raw=True)
+            if a:
+                out.memmap.append((nid, a, a + SECTION_MAP_SIZE))
+            else:
+                out.failed_sections += 1
+    out.memmap = _merge(out.memmap)
+    return out
+
+
+def _merge(items):
+    items = sorted(items, key=lambda t: (t[1], t[2]))
+    out = []
+    for nid, s, e in items:
+        if out and out[-1][0] == nid and out[-1][2] == s:
+            out[-1] = (nid, out[-1][1], e)
+        else:
+            out.append((nid, s, e))
+    return out
