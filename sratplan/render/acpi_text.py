@@ -29,6 +29,48 @@ def _flag_lines(obj):
     return [f"{name:>44} : {val}" for name, val in obj.flag_names()]
 
 
+def _raw_lines(out, off, extra):
+    for i in range(0, len(extra), 16):
+        chunk = extra[i:i + 16]
+        out.append(field_line(off + i, len(chunk), "Raw Data" if i == 0 else "",
+                              " ".join(f"{b:02X}" for b in chunk)))
+
+
+def _template(cls):
+    """Per-class precomputed pieces of the field lines (the hot path of a
+    table with thousands of entries): (relative offset, size, ' label : ',
+    int format spec or None, attribute, followed by flag lines)."""
+    tpl = []
+    rel = 0
+    for attr, size, label, kind in cls.LAYOUT:
+        spec = f"0{2 * size}X" if kind == "u" else None
+        tpl.append((rel, f"{size:03X}h] {label:>27} : ", spec, attr, kind,
+                    label.startswith(("Flags", "Cache Attributes"))))
+        rel += size
+    return tpl
+
+
+_TEMPLATES = {cls: _template(cls) for cls in (
+    m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity, m.SratGiccAffinity,
+    m.SratGicItsAffinity, m.SratGenericAffinity, m.SratRintcAffinity, m.CedtChbs,
+    m.HmatProximityDomain, m.MsctProximity)}
+
+
+def _fast_subtable(out, s, tpl, name):
+    base = s.offset
+    first = True
+    for rel, mid, spec, attr, kind, flags in tpl:
+        off = base + rel
+        v = getattr(s, attr)
+        text = format(v, spec) if spec else fmt_value(v, 0, kind)
+        if first:
+            text += f" [{name}]"
+            first = False
+        out.append(f"[{off:03X}h {off:04d} {mid}{text}")
+        if flags:
+            out.extend(_flag_lines(s))
+
+
 def table_lines(t: m.Table):
     """iasl-style lines for a whole table."""
     out = []
@@ -48,6 +90,13 @@ def table_lines(t: m.Table):
             name = {"unknown type": "Unknown Subtable Type", "zero length": "Invalid zero length subtable",
                     "too short": "Subtable too short", "truncated": "Subtable extends past end of table"
                     }.get(s.reason, s.reason)
+        tpl = _TEMPLATES.get(type(s))
+        if tpl is not None and len(s.raw) >= s.known_size:
+            _fast_subtable(out, s, tpl, name)
+            if len(s.raw) > s.known_size:
+                _raw_lines(out, s.offset + s.known_size, s.raw[s.known_size:])
+            out.append("")
+            continue
         first = True
         for off, size, label, value, kind in s.fields():
             text = fmt_value(value, size, kind)
@@ -62,11 +111,7 @@ def table_lines(t: m.Table):
         else:
             extra = s.extra
         if extra:
-            off = s.offset + len(s.raw) - len(extra)
-            for i in range(0, len(extra), 16):
-                chunk = extra[i:i + 16]
-                out.append(field_line(off + i, len(chunk), "Raw Data" if i == 0 else "",
-                                      " ".join(f"{b:02X}" for b in chunk)))
+            _raw_lines(out, s.offset + len(s.raw) - len(extra), extra)
         out.append("")
     if t.trailing:
         out.append(f"Trailing bytes: {len(t.trailing)} at 0x{t.trailing_offset:X} (not part of any subtable)")
@@ -98,10 +143,34 @@ def _size(n: int) -> str:
     return f"{n:#x}"
 
 
+SUMMARY_MAX_ROWS = 128  # above this, one row per (PXM, flags) instead of one per range
+
+
+def _aggregate(t: m.SratTable):
+    rev = t.revision
+    groups: dict = {}
+    for s in t.subtables:
+        if not isinstance(s, m.SratMemAffinity) or not s.enabled:
+            continue
+        flags = ",".join(n for n, on in (("hotplug", s.hot_pluggable), ("non-volatile", s.non_volatile),
+                                          ("specific-purpose", s.specific_purpose)) if on) or "-"
+        g = groups.setdefault((s.pxm(rev), flags), [0, 0, s.base_address, s.end])
+        g[0] += 1
+        g[1] += s.address_length
+        g[2] = min(g[2], s.base_address)
+        g[3] = max(g[3], s.end)
+    return [[str(p), str(n), _size(total), f"0x{lo:x}", f"0x{hi - 1:x}", fl]
+            for (p, fl), (n, total, lo, hi) in sorted(groups.items())]
+
+
 def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
     from tabulate import tabulate
 
     rows = srat_summary_rows(t)
+    if len(rows) > SUMMARY_MAX_ROWS:
+        rows, head = _aggregate(t), ["PXM", "Ranges", "Total", "Lowest", "Highest end", "Flags"]
+    else:
+        head = ["PXM", "Base", "End", "Size", "Flags", "Offset"]
     cpus: dict[int, int] = {}
     rev = t.revision
     for s in t.subtables:
@@ -110,7 +179,6 @@ def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
         elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)) and s.enabled:
             cpus[s.proximity_domain] = cpus.get(s.proximity_domain, 0) + 1
     disabled = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and not s.enabled)
-    head = ["PXM", "Base", "End", "Size", "Flags", "Offset"]
     text = tabulate(rows, head, tablefmt=_SEP.get(fmt, "simple"), disable_numparse=True) if rows else \
         "(no enabled memory ranges)"
     cpu_line = ", ".join(f"PXM {p}: {n}" for p, n in sorted(cpus.items())) or "none"
