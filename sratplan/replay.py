@@ -241,6 +241,10 @@ class _Replayer:
             # from alloc_node_data (the only such caller in x86 boots)
             self._maybe_register(e)
             return self._node_data(ev, i, e)
+        if k == "reserve" and e.caller_fn in _FOUND_THEN_RESERVED and not (e.base == 0 and e.size == SZ_1M):
+            if not self._in_init_func(e):
+                self._maybe_register(e)
+            return self._found_then_reserved(i, e)
         if k in ("add", "add_node", "reserve", "remove", "phys_free", "free_late"):
             if k != "add" and not self._in_init_func(e):
                 self._maybe_register(e)
@@ -386,6 +390,19 @@ class _Replayer:
         self._record(req, "alloc_node_data", nid, got, e, start)
         return i + 1
 
+    def _found_then_reserved(self, i: int, e: mlog.Event) -> int:
+        """5.10: memblock_find_in_range() + memblock_reserve() by the caller
+        (only the reserve is logged); the search window is the caller's."""
+        lo, hi = _FOUND_THEN_RESERVED[e.caller_fn](self)
+        start = len(self.mb.trace)
+        got = self.mb.find_in_range(lo, hi, e.size, PAGE_SIZE)
+        if got:
+            self.mb.reserve(got, e.size)
+        req = mlog.Event("request", e.line, size=e.size, align=PAGE_SIZE, min_addr=lo, max_addr=hi,
+                         func="memblock_find_in_range", caller=e.caller)
+        self._record(req, "memblock_find_in_range", -1, got, e, start)
+        return i + 1
+
     def _record(self, req: mlog.Event, func: str, nid: int, got: int, res, trace_start: int) -> None:
         mb = self.mb
         actual = res.base if res is not None else 0
@@ -465,6 +482,18 @@ class _Replayer:
             regions = [Region(r.base, r.size, r.flags, none if r.nid is None else r.nid)
                        for r in d.regions(which)]
             self.mb.load(which, regions, d.memory_size if which == "memory" else d.reserved_size)
+
+
+# 5.10 callers that pick memory with memblock_find_in_range() and reserve it
+# themselves, with their search windows:
+#   arch/x86/realmode/init.c:reserve_real_mode   [0, 1M), PAGE_SIZE aligned
+#   arch/x86/mm/numa.c:numa_alloc_distance       [0, max_pfn_mapped), PAGE_SIZE aligned
+# (6.1+ use memblock_phys_alloc_range, whose request line is logged; 7.x's
+# reserve_real_mode also reserves [0, 1M) itself, which is not a search.)
+_FOUND_THEN_RESERVED = {
+    "reserve_real_mode": lambda r: (0, SZ_1M),
+    "numa_alloc_distance": lambda r: (0, r.mb.current_limit),
+}
 
 
 def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:
