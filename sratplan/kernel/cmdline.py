@@ -39,6 +39,10 @@ from ..units import PAGE_SHIFT, kstrtobool, kstrtouint, memparse, simple_strtoul
 # x86_64; bootloaders may pass more through setup_data, never megabytes).
 MAX_CMDLINE_CHARS = 65536
 
+# arch/x86/include/asm/setup.h COMMAND_LINE_SIZE 2048: the kernel copies at
+# most 2047 characters plus the terminating NUL (boot protocol cmdline_size).
+COMMAND_LINE_CHARS = 2047
+
 ONLINE_TYPES = ("offline", "online", "online_kernel", "online_movable")
 ONLINE_POLICIES = ("contig-zones", "auto-movable")
 
@@ -233,16 +237,22 @@ def split_args(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
     return params, []
 
 
-def find_option_bool(text: str, option: str) -> bool:
+def find_option_bool(text: str, option: str, limit: int = 2048) -> bool:
     """``arch/x86/lib/cmdline.c:__cmdline_find_option_bool`` (what the
     decompressor uses for ``nokaslr``): *option* must be a whole word — at the
-    start or after whitespace, and followed by whitespace or the end (so
-    ``nokaslr=1`` does **not** count).  Quotes are not special here."""
-    n, m = len(text), len(option)
+    start or after "whitespace", and followed by whitespace or the end (so
+    ``nokaslr=1`` does **not** count).  Whitespace there is ``myisspace``: any
+    character <= ' '.  Quotes are not special, and only the first
+    COMMAND_LINE_SIZE (2048) characters are scanned."""
+    s = text.split("\0", 1)[0][:limit]
+    n, m = len(s), len(option)
+
+    def sp(c: str) -> bool:
+        return c <= " "
+
     i = 0
     while i <= n - m:
-        if (i == 0 or _isspace(text[i - 1])) and text.startswith(option, i) and \
-                (i + m == n or _isspace(text[i + m])):
+        if (i == 0 or sp(s[i - 1])) and s.startswith(option, i) and (i + m == n or sp(s[i + m])):
             return True
         i += 1
     return False
@@ -276,6 +286,11 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
                            f"command line longer than {MAX_CMDLINE_CHARS} characters; the rest is ignored "
                            "(the kernel itself keeps at most 2048 on x86_64)"))
         raw = raw[:MAX_CMDLINE_CHARS]
+    if len(raw) > COMMAND_LINE_CHARS:
+        findings.append(_f("CMDLINE_TRUNCATED", Severity.WARNING,
+                           f"command line is {len(raw)} characters; x86 kernels keep only the first "
+                           f"{COMMAND_LINE_CHARS} (COMMAND_LINE_SIZE 2048 with its NUL), the rest is lost"))
+        raw = raw[:COMMAND_LINE_CHARS]
     params, init_args = split_args(raw)
     version = getattr(profile, "version", (99, 0))
 
@@ -384,7 +399,8 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
                 st["acpi_off"] = True
             elif val == "force":
                 st["acpi_off"] = False   # acpi=force clears acpi_disabled again
-            elif val not in ("strict", "rsdt", "noirq", "copy_dsdt", "nocmcff"):
+            elif val not in ("strict", "rsdt", "noirq", "copy_dsdt", "nocmcff") and \
+                    not (val == "spcr" and version >= (7, 0)):   # acpi=spcr: checked in 7.2.13, not 6.12
                 malformed(name, val, "not an acpi= option the kernel knows; ignored")
         elif key == "memhp_default_state" and val is not None:
             # __setup("memhp_default_state="): an unknown state is ignored silently.
@@ -468,9 +484,14 @@ def _module_param(pname, name, val, st, version, findings, malformed):
             return
         b = True if val is None else kstrtobool(val)
         if b is None:
-            extra = " (\"force\" needs 6.6 or later)" if val and val.rstrip("\n").lower() == "force" else ""
-            malformed(name, val, f"not a boolean{extra}; the kernel rejects it")
+            malformed(name, val, "not a boolean; the kernel rejects it")
         else:
+            if val is not None and val.rstrip("\n") in ("force", "FORCE"):
+                # Before 6.6 the parameter is a plain bool and kstrtobool()
+                # reads only the first letter: "force" is 'f' = false.
+                findings.append(_f("CMDLINE_FORCE_MEANS_OFF", Severity.WARNING,
+                                   f"'{name}={val}': this kernel has no \"force\" mode (6.6+); it reads the "
+                                   "'f' as false and turns memmap_on_memory OFF", where=f"cmdline {name}"))
             st["memmap_on_memory"] = b
 
 
@@ -505,9 +526,11 @@ def _get_last_crashkernel(cmdline: str, suffix: str | None, suffixes: tuple[str,
     return found
 
 
-def _parse_ck_mem(s: str, system_ram: int) -> tuple[int, int, str | None]:
-    """parse_crashkernel_mem: ``range:size[,range:size…][@offset]``."""
-    total = (system_ram + (128 << 20) - 1) // (128 << 20) * (128 << 20)
+def _parse_ck_mem(s: str, system_ram: int, roundup: bool = True) -> tuple[int, int, str | None]:
+    """parse_crashkernel_mem: ``range:size[,range:size…][@offset]``.  6.1 and
+    later first round the RAM size up to 128 MiB ("firmware sometimes reserves
+    some memory"); 5.10 compares the raw size."""
+    total = (system_ram + (128 << 20) - 1) // (128 << 20) * (128 << 20) if roundup else system_ram
     cur = 0
     size = 0
     while True:
@@ -553,7 +576,8 @@ def _parse_ck_mem(s: str, system_ram: int) -> tuple[int, int, str | None]:
     return size, base, None
 
 
-def _parse_ck(cmdline: str, system_ram: int, suffix: str | None, suffixes) -> tuple[str, int, int, str | None]:
+def _parse_ck(cmdline: str, system_ram: int, suffix: str | None, suffixes, roundup: bool = True
+              ) -> tuple[str, int, int, str | None]:
     """__parse_crashkernel: returns (status, size, base, error) where status is
     'ok', 'enoent' or 'einval'."""
     p = _get_last_crashkernel(cmdline, suffix, suffixes)
@@ -573,7 +597,7 @@ def _parse_ck(cmdline: str, system_ram: int, suffix: str | None, suffixes) -> tu
     colon = s.find(":")
     space = s.find(" ")
     if colon >= 0 and (space < 0 or colon < space):
-        size, base, err = _parse_ck_mem(s, system_ram)
+        size, base, err = _parse_ck_mem(s, system_ram, roundup)
         return ("einval" if err else "ok"), size, base, err
     size, t = memparse(s, 0)
     if t == 0:
@@ -605,13 +629,14 @@ def resolve_crashkernel(cmdline: str, system_ram: int, profile=None
         findings.append(_f("CMDLINE_CRASHKERNEL_INVALID", Severity.WARNING,
                            f"crashkernel=: {err}; no crash kernel memory is reserved", where="cmdline crashkernel"))
 
-    st, size, base, err = _parse_ck(cmdline, system_ram, None, suffixes)
+    roundup = version >= (6, 0)
+    st, size, base, err = _parse_ck(cmdline, system_ram, None, suffixes, roundup)
     if err:
         bad(err)
     if not generic:
         high = False
         if st != "ok" or size <= 0:
-            st, size, base, err2 = _parse_ck(cmdline, system_ram, ",high", suffixes)
+            st, size, base, err2 = _parse_ck(cmdline, system_ram, ",high", suffixes, roundup)
             if err2:
                 bad(err2)
             if st != "ok" or size <= 0:
