@@ -52,6 +52,10 @@ class KernelProfile:
     # 7.x arch/x86/kernel/e820.c:e820__memblock_setup() marks [0, 1M) as
     # KHO scratch before the first dump; reserve_real_mode() clears it.
     e820_kho_scratch_low_1m: bool = False
+    # E820_TYPE_RESERVED_KERN (128) exists and e820__memblock_setup() adds it to
+    # memblock.memory like RAM: 5.10.223, 6.1.192, 6.12.117; 7.2.13 dropped the
+    # type (arch/x86/include/asm/e820/types.h), so 128 is an unknown type there.
+    e820_reserved_kern: bool = True
 
     # --- drivers/acpi/numa/srat.c, lib/fw_table.c ------------------------
     max_numnodes: int = MAX_NUMNODES_DEBIAN
@@ -164,7 +168,7 @@ PROFILES: dict[str, KernelProfile] = {
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
                          flag_kho_scratch=0x40, memblock_reserve_nid=-1,
                          dump_nid_valid_check=True, empty_type_dummy_region=False,
-                         e820_kho_scratch_low_1m=True,
+                         e820_kho_scratch_low_1m=True, e820_reserved_kern=False,
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
