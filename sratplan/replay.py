@@ -204,6 +204,7 @@ class _Replayer:
         self.kho_marked = False
         self.numa: NumaMeminfo | None = None    # current attempt, not yet registered
         self.numa_registered = False
+        self._doubles_seen: set[int] = set()
         self.numa_dummy = False
 
     # ------------------------------------------------------------------ run
@@ -241,6 +242,8 @@ class _Replayer:
             # from alloc_node_data (the only such caller in x86 boots)
             self._maybe_register(e)
             return self._node_data(ev, i, e)
+        if k == "reserve" and e.caller_fn == "memblock_double_array":
+            return self._doubled_array(i, e)
         if k == "reserve" and e.caller_fn in _FOUND_THEN_RESERVED and not (e.base == 0 and e.size == SZ_1M):
             if not self._in_init_func(e):
                 self._maybe_register(e)
@@ -388,6 +391,23 @@ class _Replayer:
         req = mlog.Event("request", e.line, size=e.size, align=SMP_CACHE_BYTES, nid=nid,
                          max_addr=0, func="alloc_node_data", caller="alloc_node_data")
         self._record(req, "alloc_node_data", nid, got, e, start)
+        return i + 1
+
+    def _doubled_array(self, i: int, e: mlog.Event) -> int:
+        """The reservation of a region array memblock_double_array() grew;
+        the engine has grown its own array in the operation before."""
+        last = [t for t in self.mb.trace if t[0] == "doubled"]
+        got = last[-1][3] if last and last[-1][3] not in self._doubles_seen else 0
+        self._doubles_seen.add(got)
+        req = mlog.Event("request", e.line, size=e.size, align=PAGE_SIZE, max_addr=self.mb.current_limit,
+                         func="memblock_double_array", caller=e.caller)
+        a = AllocResult(len(self.allocs), e.line, req.func, req.caller, e.size, PAGE_SIZE, -1, 0,
+                        self.mb.current_limit, got, e.base)
+        self.allocs.append(a)
+        if not a.match:
+            if got:
+                self.mb.phys_free(got, e.size)
+            self.mb.reserve(e.base, e.size, e.nid, e.flags or 0)
         return i + 1
 
     def _found_then_reserved(self, i: int, e: mlog.Event) -> int:

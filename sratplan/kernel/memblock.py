@@ -86,7 +86,7 @@ class _Type:
     quirk that ``memblock_trim_memory`` shrinks regions without updating it.
     """
 
-    __slots__ = ("name", "base", "size", "flags", "nid", "total_size", "max")
+    __slots__ = ("name", "base", "size", "flags", "nid", "total_size", "max", "array")
 
     def __init__(self, name: str):
         self.name = name
@@ -96,6 +96,7 @@ class _Type:
         self.nid: list[int] = []
         self.total_size = 0
         self.max = INIT_MEMBLOCK_REGIONS
+        self.array: tuple[int, int] | None = None   # memblock-allocated array (addr, size)
 
     def __len__(self) -> int:
         return len(self.base)
@@ -206,7 +207,7 @@ class Memblock:
         ``total_size`` defaults to the sum of the sizes."""
         t = self._type(which)
         new = _Type(t.name)
-        new.max = t.max
+        new.max, new.array = t.max, t.array
         for r in sorted(regions, key=lambda r: r.base):
             if r.size > 0:
                 new.insert(len(new), r.base, r.size, r.nid, r.flags)
@@ -347,6 +348,10 @@ class Memblock:
         if self.trace is not None:
             self.trace.append(("doubled", t.name, t.max * 2, addr, old_size * 2))
         t.max *= 2
+        if t.array is not None:
+            # the previous array came from memblock too: memblock_free() it
+            self.phys_free(*t.array)
+        t.array = (addr, new_alloc)
         self.reserve(addr, new_alloc)
         return True
 

@@ -214,3 +214,37 @@ def test_arbitrary_bytes_never_crash(blob):
         replay_text(blob.decode("utf-8", errors="replace"))
     except SratplanError:
         pass
+
+
+def _synthetic_log(doubled_at: int) -> str:
+    """A 6.1-style log whose 130 reservations overflow the 128-entry
+    reserved array, so memblock_double_array() runs once."""
+    ts = "[    0.000000] "
+    out = [ts + "Linux version 6.1.0-56-amd64 (x) #1 SMP", ts + "Command line: memblock=debug",
+           ts + "last_pfn = 0x80000 max_arch_pfn = 0x400000000",
+           ts + "memblock_add: [0x0000000040000000-0x000000007fffffff] e820__memblock_setup+0x65/0x7d",
+           ts + "MEMBLOCK configuration:",
+           ts + " memory size = 0x0000000040000000 reserved size = 0x0000000000000000",
+           ts + " memory.cnt  = 0x1",
+           ts + " memory[0x0]\t[0x0000000040000000-0x000000007fffffff], 0x0000000040000000 bytes flags: 0x0",
+           ts + " reserved.cnt  = 0x1",
+           ts + " reserved[0x0]\t[0x0000000000000000-0xffffffffffffffff], 0x0000000000000000 bytes flags: 0x0",
+           ts + "RAMDISK: [mem 0x50000000-0x5fffffff]"]
+    for i in range(130):
+        base = 0x40000000 + i * 0x2000
+        out.append(ts + f"memblock_reserve: [0x{base:016x}-0x{base + 0xfff:016x}] foo+0x1/0x2")
+        if i == 128:
+            # the 129th region needs a bigger array: 256 * 24 bytes, page aligned, top-down
+            out.append(ts + f"memblock: reserved is doubled to 256 at [0x{doubled_at:016x}-0x{doubled_at + 6143:016x}]"
+                       + f"memblock_reserve: [0x{doubled_at:016x}-0x{doubled_at + 0x1fff:016x}] "
+                       "memblock_double_array+0x1/0x2")
+    return "\n".join(out) + "\n"
+
+
+def test_region_array_doubling_is_replayed():
+    r = replay_text(_synthetic_log(0x7fffe000))
+    dbl = [a for a in r.allocations if a.func == "memblock_double_array"]
+    assert len(dbl) == 1 and dbl[0].match and dbl[0].actual == 0x7fffe000
+    assert r.ok
+    r = replay_text(_synthetic_log(0x7fff0000))
+    assert not r.ok and [a.predicted for a in r.allocations if not a.match] == [0x7fffe000]
