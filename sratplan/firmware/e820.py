@@ -575,15 +575,12 @@ def trim_bios_range(entries: Sequence[E820Entry]) -> tuple[E820Entry, ...]:
 
 
 def reserved_kern_is_ram(profile=None) -> bool:
-    """Whether type 128 (E820_TYPE_RESERVED_KERN) is fed to memblock as RAM.
-
-    5.10, 6.1 and 6.12 have the type (setup_data ranges are retyped to it and
-    ``e820__memblock_setup`` adds it); 7.x removed it (checked in the 7.2.13
-    source).  The profile field ``e820_reserved_kern`` answers when present.
-    """
+    """Whether type 128 (E820_TYPE_RESERVED_KERN) is fed to memblock as RAM:
+    ``KernelProfile.e820_reserved_kern`` (5.10–6.12 yes; 7.x dropped the type).
+    Without a profile: yes."""
     if profile is None:
         return True
-    return bool(getattr(profile, "e820_reserved_kern", profile.version < (7, 0)))
+    return bool(profile.e820_reserved_kern)
 
 
 def end_pfn(entries: Sequence[E820Entry], limit_pfn: int = MAX_ARCH_PFN, typ: int = E820Type.RAM,
@@ -700,7 +697,7 @@ def first_dump_memory(entries: Sequence[E820Entry], profile=None) -> list[tuple[
     7.x marks [0, 1 MiB) as kexec-handover scratch (``memblock_mark_kho_scratch``
     in e820__memblock_setup), which shows as ``flags: 0x40`` on the region(s)
     below 1 MiB; older kernels print 0."""
-    scratch = getattr(profile, "flag_kho_scratch", None) if profile is not None else None
+    scratch = profile.flag_kho_scratch if profile is not None and profile.e820_kho_scratch_low_1m else None
     out = []
     for base, size in memblock_ranges(entries, profile)[0]:
         flags = 0
