@@ -57,7 +57,7 @@ def test_zero_length_exit_status_and_finding(capsys):
     rc = main(["decode", str(DELL)])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "SRATZeroLengthSubtable" in out and "[Invalid zero length subtable]" in out
+    assert "SRATZeroLengthSubtable" in out and "\nInvalid zero length subtable\n" in out
 
 
 def test_table_filter_and_markdown(capsys):

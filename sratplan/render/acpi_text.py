@@ -50,6 +50,8 @@ def _template(cls):
     return tpl
 
 
+_CLASSES = {"SRAT": m.SRAT_CLASSES, "CEDT": m.CEDT_CLASSES, "HMAT": m.HMAT_CLASSES}
+
 _TEMPLATES = {cls: _template(cls) for cls in (
     m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity, m.SratGiccAffinity,
     m.SratGicItsAffinity, m.SratGenericAffinity, m.SratRintcAffinity, m.CedtChbs,
@@ -63,9 +65,9 @@ def _fast_subtable(out, s, tpl, name):
         off = base + rel
         v = getattr(s, attr)
         text = format(v, spec) if spec else fmt_value(v, 0, kind)
-        if first:
+        if first and name:
             text += f" [{name}]"
-            first = False
+        first = False
         out.append(f"[{off:03X}h {off:04d} {mid}{text}")
         if flags:
             out.extend(_flag_lines(s))
@@ -78,18 +80,33 @@ def table_lines(t: m.Table):
         text = fmt_value(value, size, kind)
         if label == "Signature":
             text += f"    [{m.TABLE_NAMES.get(t.signature, 'ACPI table')}]"
+        if label.startswith("Locality "):
+            # iasl prints SLIT rows with a wider label column
+            out.append(f"[{off:03X}h {off:04d} {size:03X}h] {label:>28} : {text}")
+            continue
         out.append(field_line(off, size, label, text))
         if off + size == 36 + sum(f[1] for f in t.LAYOUT):
             out.append("")
     if t.header is None:
         out.append(f"{t.signature}: no standard ACPI header; {len(t.raw)} bytes kept raw")
         return out
+    classes = _CLASSES.get(t.signature, {})
     for s in t.subtables:
-        name = s.reason if isinstance(s, m.UnknownSubtable) else s.NAME
+        note = None
         if isinstance(s, m.UnknownSubtable):
-            name = {"unknown type": "Unknown Subtable Type", "zero length": "Invalid zero length subtable",
-                    "too short": "Subtable too short", "truncated": "Subtable extends past end of table"
-                    }.get(s.reason, s.reason)
+            # Like iasl: name the type when it is known, then say what is wrong.
+            known = classes.get(s.type)
+            name = (known.NAME if isinstance(known.NAME, str) else
+                    ("Generic Port Affinity" if s.type == 6 else "Generic Initiator Affinity")
+                    ) if known else "Unknown Subtable Type"
+            note = {"unknown type": None, "zero length": "Invalid zero length subtable",
+                    "too short": f"Subtable too short ({s.length} bytes, {known.known_size if known else 0} "
+                                 f"expected)" if known else None,
+                    "truncated": "Subtable extends past the end of the table"}.get(s.reason)
+        elif isinstance(s, m.MsctProximity):
+            name = None
+        else:
+            name = s.NAME
         tpl = _TEMPLATES.get(type(s))
         if tpl is not None and len(s.raw) >= s.known_size:
             _fast_subtable(out, s, tpl, name)
@@ -100,12 +117,14 @@ def table_lines(t: m.Table):
         first = True
         for off, size, label, value, kind in s.fields():
             text = fmt_value(value, size, kind)
-            if first:
+            if first and name:
                 text += f" [{name}]"
-                first = False
+            first = False
             out.append(field_line(off, size, label, text))
             if label.startswith("Flags") or label.startswith("Cache Attributes"):
                 out.extend(_flag_lines(s))
+        if note:
+            out.append(note)
         if isinstance(s, m.UnknownSubtable):
             extra = s.raw[sum(f[1] for f in s.header_layout):]
         else:
