@@ -248,7 +248,11 @@ class _Replayer:
             if not self._in_init_func(e):
                 self._maybe_register(e)
             return self._found_then_reserved(i, e)
-        if k in ("add", "add_node", "reserve", "remove", "phys_free", "free_late"):
+        if k == "free_late":
+            # memblock_free_late() hands pages to the buddy allocator; it does
+            # not touch memblock.reserved (mm/memblock.c)
+            return i + 1
+        if k in ("add", "add_node", "reserve", "remove", "phys_free"):
             if k != "add" and not self._in_init_func(e):
                 self._maybe_register(e)
             self._plain(e)
@@ -275,7 +279,7 @@ class _Replayer:
                 self.kho_marked = False
         elif e.kind == "remove":
             mb.remove(e.base, e.size)
-        elif e.kind in ("phys_free", "free_late"):
+        elif e.kind == "phys_free":
             mb.phys_free(e.base, e.size)
 
     def _mapped(self) -> None:
