@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..findings import Finding, Severity
 from . import model as m
 
-W, E, I = Severity.WARNING, Severity.ERROR, Severity.INFO
+W, E, INFO = Severity.WARNING, Severity.ERROR, Severity.INFO
 
 # Flag bits each subtable type defines; anything else is a reserved bit.
 _DEFINED_FLAGS = {
@@ -162,11 +162,11 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
     out += _overlaps(ranges, rev)
     for pxm, off in sorted(cpu_pxm.items()):
         if pxm not in mem_pxm:
-            out.append(_f("SRATMemorylessDomain", I,
+            out.append(_f("SRATMemorylessDomain", INFO,
                           f"proximity domain {pxm} has CPUs but no enabled memory", sig, off, f"PXM {pxm}"))
     for pxm, off in sorted(mem_pxm.items()):
         if pxm not in cpu_pxm:
-            out.append(_f("SRATCpulessDomain", I,
+            out.append(_f("SRATCpulessDomain", INFO,
                           f"proximity domain {pxm} has memory but no enabled CPU", sig, off, f"PXM {pxm}"))
     if not mem_pxm and not any(f.code == "SRATZeroLengthSubtable" for f in t.findings):
         out.append(_f("SRATNoMemory", W,
@@ -212,7 +212,7 @@ def _check_slit(t: m.SlitTable) -> list[Finding]:
             if j < len(t.entry) and row[j] != t.entry[j][i]]
     if asym:
         i, j = asym[0]
-        out.append(_f("SLITAsymmetric", I, f"{len(asym)} pair(s) have different distances each way "
+        out.append(_f("SLITAsymmetric", INFO, f"{len(asym)} pair(s) have different distances each way "
                       f"(first: {i}<->{j})", "SLIT", 44 + i * t.locality_count + j))
     return out
 
@@ -259,7 +259,7 @@ def check_tables(tables) -> list[Finding]:
                           f"SLIT has {slit.locality_count} localities but SRAT uses PXM "
                           f"{', '.join(map(str, beyond[:8]))}: those domains get no distances", "SLIT", 36))
         elif slit.locality_count > max(pxms) + 1:
-            out.append(_f("SLITDomainMismatch", I,
+            out.append(_f("SLITDomainMismatch", INFO,
                           f"SLIT has {slit.locality_count} localities, SRAT's highest PXM is {max(pxms)}",
                           "SLIT", 36))
     if isinstance(msct, m.MsctTable) and pxms and max(pxms) > msct.max_proximity_domains:

@@ -16,7 +16,7 @@ against the construct definitions in :mod:`sratplan.acpi.structs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Iterator
 
 from ..findings import Finding

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import InputError, LimitError, ParseError, SratplanError
 from ..findings import Finding, Severity

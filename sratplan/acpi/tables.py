@@ -45,7 +45,7 @@ def _fast_unpacker(cls):
     """A struct-module decoder for a fixed LAYOUT (sizes 1/2/3/4/8 and bytes)."""
     fmt = "<"
     post = []
-    for i, (attr, size, _label, kind) in enumerate(cls.LAYOUT):
+    for i, (_attr, size, _label, kind) in enumerate(cls.LAYOUT):
         if kind == "u" and size in _CHARS:
             fmt += _CHARS[size]
         else:
@@ -65,7 +65,7 @@ def fast_decode(cls, data: bytes, offset: int, length: int):
     vals = list(st.unpack_from(data, offset))
     for i, how in post:
         vals[i] = int.from_bytes(vals[i], "little") if how == "int" else vals[i].decode("latin-1")
-    kw = dict(zip(names, vals))
+    kw = dict(zip(names, vals, strict=True))
     return cls(offset=offset, raw=data[offset:offset + length], **kw)
 
 
@@ -88,7 +88,7 @@ def construct_decode(cls, cstruct, data: bytes, offset: int, length: int, **more
     parsed = cstruct.parse(data[offset:offset + size])
     vals = [v for k, v in parsed.items() if not k.startswith("_")]
     kw = {}
-    for (attr, _size, _label, kind), v in zip(cls.LAYOUT, vals):
+    for (attr, _size, _label, kind), v in zip(cls.LAYOUT, vals, strict=True):
         kw[attr] = v.decode("latin-1") if kind == "s" else v
     kw.update(more)
     return cls(offset=offset, raw=data[offset:offset + length], **kw)
@@ -395,7 +395,7 @@ def _enc(v, kind):
 def _build_fixed(obj, cstruct, layout=None) -> bytes:
     layout = layout if layout is not None else obj.LAYOUT
     names = [k for k in cstruct.subcons]
-    values = {sc.name: _enc(getattr(obj, f[0]), f[3]) for sc, f in zip(names, layout)}
+    values = {sc.name: _enc(getattr(obj, f[0]), f[3]) for sc, f in zip(names, layout, strict=True)}
     return cstruct.build(values)
 
 

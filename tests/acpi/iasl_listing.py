@@ -74,7 +74,7 @@ def compare(table, listing: dict[int, tuple[str, str]]):
     bad = []
     missing = 0
     seen = set()
-    for off, size, label, value, kind in ours:
+    for off, _size, label, value, kind in ours:
         seen.add(off)
         theirs = listing.get(off)
         if theirs is None:
