@@ -219,7 +219,6 @@ class _Replayer:
 
     def _step(self, ev, i: int, e: mlog.Event) -> int:
         k = e.kind
-        mb = self.mb
         if k in ("srat_mem", "numa_fallback", "fake_node"):
             self._mapped()
             self._numa_line(e)

@@ -26,8 +26,8 @@ Addresses are plain ints; like the kernel, address 0 means "allocation failed".
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from .profile import MAX_NUMNODES_DEBIAN, KernelProfile
 
@@ -86,7 +86,7 @@ class _Type:
     quirk that ``memblock_trim_memory`` shrinks regions without updating it.
     """
 
-    __slots__ = ("name", "base", "size", "flags", "nid", "total_size", "max", "array")
+    __slots__ = ("array", "base", "flags", "max", "name", "nid", "size", "total_size")
 
     def __init__(self, name: str):
         self.name = name
@@ -594,8 +594,7 @@ class Memblock:
     def _alloc_internal(self, size, align, min_addr, max_addr, nid, exact_nid) -> int:
         """memblock_alloc_internal: clamp max_addr to the current limit; if a
         min_addr was given and nothing fits, retry from 0."""
-        if max_addr > self.current_limit:
-            max_addr = self.current_limit
+        max_addr = min(max_addr, self.current_limit)
         found = self.alloc_range_nid(size, align, min_addr, max_addr, nid, exact_nid)
         if not found and min_addr:
             found = self.alloc_range_nid(size, align, 0, max_addr, nid, exact_nid)
@@ -662,4 +661,4 @@ def _round_down(v: int, a: int) -> int:
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
-    return lo if v < lo else hi if v > hi else v
+    return lo if v < lo else min(v, hi)

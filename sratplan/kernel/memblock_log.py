@@ -29,7 +29,7 @@ what it has.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .memblock import Region
 
@@ -283,8 +283,8 @@ def _parse_dump(lines: list[str], i: int, first_line: int) -> tuple[Dump, int]:
             elif m["type"] == "reserved":
                 rcnt = int(m["n"], 16)
         elif (m := _DUMP_REGION.match(s)):
-            a, b = int(m["a"], 16), int(m["b"], 16)
-            r = DumpRegion(m["type"], int(m["idx"], 16), a, int(m["size"], 16),
+            # the printed end is base + size - 1; size is taken as printed
+            r = DumpRegion(m["type"], int(m["idx"], 16), int(m["a"], 16), int(m["size"], 16),
                            int(m["nid"]) if m["nid"] is not None else None, int(m["flags"], 16), i + 1, s)
             if r.type == "memory":
                 mem.append(r)

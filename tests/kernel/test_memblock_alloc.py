@@ -13,7 +13,6 @@ kernel_end rule, movable_node's hotplug skip, mirror fallback).
 import pytest
 
 from sratplan.kernel.memblock import (
-    MEMBLOCK_HOTPLUG,
     NUMA_NO_NODE,
     SMP_CACHE_BYTES,
     Memblock,
