@@ -54,12 +54,14 @@ MAX_INPUT_BYTES = 64 << 20
 MAX_LINE_CHARS = 65536
 MAX_LINE_FINDINGS = 50
 
-_FIRMWARE_WHO = ("BIOS-e820", "BIOS-88", "BIOS-e801")
+# The "who" of e820__memory_setup(): BIOS-e820 normally, BIOS-88/BIOS-e801 for
+# the faked map, "Xen" from xen_memory_setup() (arch/x86/xen/setup.c) in PV guests.
+_FIRMWARE_WHO = ("BIOS-e820", "BIOS-88", "BIOS-e801", "Xen")
 
 # "[    0.000000] " timestamps, "kernel: " syslog prefixes etc. are skipped by
 # searching for the label anywhere in the line.
 _MEM_RE = re.compile(
-    r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user|reserve setup_data|modified|extended|bad_ppro)"
+    r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|Xen|user|reserve setup_data|modified|extended|bad_ppro)"
     r": \[mem 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*(?P<type>.*?)\s*$")
 _GAP_RE = re.compile(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user): \[gap 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*$")
@@ -178,7 +180,7 @@ def parse_dmesg_e820(text: str, *, path: str | None = None) -> E820Table:
                 lines.note(no, "E820_SECOND_BOOT", "the log holds more than one boot; only the first is read",
                            Severity.INFO)
                 break
-        if "BIOS-" not in line and "user:" not in line and "e820" not in line:
+        if "BIOS-" not in line and "user:" not in line and "e820" not in line and "Xen: [" not in line:
             if fw:
                 block_ended = True
             continue
@@ -186,7 +188,7 @@ def parse_dmesg_e820(text: str, *, path: str | None = None) -> E820Table:
         old = None if m else _OLD_RE.search(line)
         gap = None if (m or old) else _GAP_RE.search(line)
         if not (m or old or gap):
-            if fw and "BIOS-" not in line:
+            if fw and "BIOS-" not in line and "Xen: [" not in line:
                 block_ended = True
             if re.search(r"(?:^|[\s\]:])(?:BIOS-e820|BIOS-88|BIOS-e801|user): ", line) and \
                     "physical RAM map" not in line:
