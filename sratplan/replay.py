@@ -298,6 +298,10 @@ class _Replayer:
         return e.caller_fn == "numa_alloc_distance"
 
     def _numa_line(self, e: mlog.Event) -> None:
+        if self.numa_registered:
+            # x86 NUMA init runs once; a later line of this shape is not part of it
+            self.notes.append(f"line {e.line}: NUMA message after NUMA registration ignored")
+            return
         if e.kind == "numa_fallback":
             self._numa_preamble(dummy=True)
             return
