@@ -227,18 +227,17 @@ class Memblock:
 
     # --------------------------------------------------------- nid semantics
     def _valid_nid(self, nid: int) -> bool:
-        """The "is a real node" test of the version.
-
-        5.10/6.1 compare with NUMA_NO_NODE (and fold MAX_NUMNODES into it in
-        __next_mem_range and memblock_alloc_range_nid); 6.12+ use
-        numa_valid_node(), i.e. 0 <= nid < MAX_NUMNODES.  Both accept the same
-        node numbers and reject -1 and MAX_NUMNODES.
-        """
-        return 0 <= nid < MAX_NUMNODES_DEBIAN
+        """Does ``nid`` name a node (so allocations filter on it and may fall
+        back to any node)?  6.12+: numa_valid_node(), 0 <= nid < MAX_NUMNODES;
+        up to 6.1: nid != NUMA_NO_NODE after MAX_NUMNODES was folded into it
+        (__next_mem_range, memblock_alloc_range_nid)."""
+        if self.profile.numa_valid_node_checks:
+            return 0 <= nid < MAX_NUMNODES_DEBIAN
+        return nid not in (NUMA_NO_NODE, MAX_NUMNODES_DEBIAN)
 
     def _dump_shows_nid(self, nid: int) -> bool:
         # memblock_dump: "nid != MAX_NUMNODES" up to 6.1, numa_valid_node() later.
-        if self.profile.dump_nid_valid_check:
+        if self.profile.numa_valid_node_checks:
             return 0 <= nid < MAX_NUMNODES_DEBIAN
         return nid != MAX_NUMNODES_DEBIAN
 

@@ -40,9 +40,11 @@ class KernelProfile:
     # memblock_reserve() passes NUMA_NO_NODE) -- mm/memblock.c, memblock.h.
     memblock_add_nid: int = MAX_NUMNODES_DEBIAN
     memblock_reserve_nid: int = MAX_NUMNODES_DEBIAN
-    # memblock_dump() prints " on node N" for nid != MAX_NUMNODES up to 6.1,
-    # for numa_valid_node(nid) from 6.12 (mm/memblock.c).
-    dump_nid_valid_check: bool = False
+    # mm/memblock.c tests "is this a node" with numa_valid_node(nid) from 6.12
+    # (memblock_dump's " on node N", should_skip_region, the node fallback of
+    # memblock_alloc_range_nid); up to 6.1 with nid != MAX_NUMNODES in the dump
+    # and nid != NUMA_NO_NODE (MAX_NUMNODES folded into it) elsewhere.
+    numa_valid_node_checks: bool = False
     # An empty region array keeps one zero-sized dummy entry (cnt = 1) up to
     # 6.1; from 6.12 cnt drops to 0 (memblock_remove_region/memblock_add_range).
     empty_type_dummy_region: bool = True
@@ -157,7 +159,7 @@ PROFILES: dict[str, KernelProfile] = {
                          node_data_size=0x2b000),       # NODE_DATA(0) [0x17ffd5000-0x17fffffff] in c02
     "6.12": KernelProfile(name="6.12", release="6.12.117 (Debian 6.12.117+deb13-amd64)", version=(6, 12),
                           default_nid=-1, flag_rsrv_noinit=0x10,
-                          dump_nid_valid_check=True, empty_type_dummy_region=False,
+                          numa_valid_node_checks=True, empty_type_dummy_region=False,
                           fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                           numa_register_by="pfn_range", movable_node_pfn_up=True,
@@ -167,7 +169,7 @@ PROFILES: dict[str, KernelProfile] = {
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
                          default_nid=-1, flag_rsrv_noinit=0x10, flag_rsrv_kern=0x20,
                          flag_kho_scratch=0x40, memblock_reserve_nid=-1,
-                         dump_nid_valid_check=True, empty_type_dummy_region=False,
+                         numa_valid_node_checks=True, empty_type_dummy_region=False,
                          e820_kho_scratch_low_1m=True, e820_reserved_kern=False,
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
