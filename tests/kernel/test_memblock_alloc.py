@@ -410,3 +410,15 @@ def test_alloc_low_stays_below_4g(direction):
     got = mb.alloc_low(4 * K, 4 * K)
     assert got < 4 * G
     assert got == pick(direction, END - 4 * K, BASE)
+
+
+@pytest.mark.parametrize("name,out_of_range_nid_filters", [("6.1", True), ("6.12", False), ("7.2", False)])
+def test_what_counts_as_a_node_per_version(direction, name, out_of_range_nid_filters):
+    mb = numa(direction, profile=name)
+    # MAX_NUMNODES and NUMA_NO_NODE mean "any node" everywhere
+    for nid in (NUMA_NO_NODE, 1024):
+        assert mb.alloc_exact_nid_raw(4 * K, 4 * K, 0, 0, nid) != 0
+    # an out-of-range nid: 6.1 filters on it (and finds nothing), 6.12+'s
+    # numa_valid_node() treats it as "any node"
+    got = mb.alloc_exact_nid_raw(4 * K, 4 * K, 0, 0, 5000)
+    assert (got == 0) is out_of_range_nid_filters
