@@ -306,7 +306,10 @@ class _Table:
             size = U64_MASK - start
         end = start + size
         done = 0
-        for ent in list(self.e[: len(self.e)]):
+        # The kernel's loop also visits entries appended during it; those are
+        # either of the new type or a tail starting at `end`, which no branch
+        # can change, so walking the original entries is equivalent.
+        for ent in list(self.e):
             if ent[2] != old:
                 continue
             e_end = ent[0] + ent[1]
@@ -337,7 +340,7 @@ class _Table:
             size = U64_MASK - start
         end = start + size
         done = 0
-        for ent in list(self.e[: len(self.e)]):
+        for ent in list(self.e):
             if check_type and ent[2] != old:
                 continue
             e_end = ent[0] + ent[1]
