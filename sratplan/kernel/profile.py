@@ -58,6 +58,9 @@ class KernelProfile:
     # memblock.memory like RAM: 5.10.223, 6.1.192, 6.12.117; 7.2.13 dropped the
     # type (arch/x86/include/asm/e820/types.h), so 128 is an unknown type there.
     e820_reserved_kern: bool = True
+    # Type names e820_print_type() uses: "classic" (usable/reserved, 3.x-6.x)
+    # or "gaps" (System RAM/device reserved + [gap] lines; 7.2.13 e820.c).
+    e820_print_dialect: str = "classic"
 
     # --- drivers/acpi/numa/srat.c, lib/fw_table.c ------------------------
     max_numnodes: int = MAX_NUMNODES_DEBIAN
@@ -171,6 +174,7 @@ PROFILES: dict[str, KernelProfile] = {
                          flag_kho_scratch=0x40, memblock_reserve_nid=-1,
                          numa_valid_node_checks=True, empty_type_dummy_region=False,
                          e820_kho_scratch_low_1m=True, e820_reserved_kern=False,
+                         e820_print_dialect="gaps",
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
