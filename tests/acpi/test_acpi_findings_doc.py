@@ -21,7 +21,7 @@ def _emitted() -> set[str]:
 
 def test_every_code_documented():
     doc = (ROOT / "docs" / "findings.md").read_text()
-    section = doc.split("## ACPI table findings", 1)[1]
+    section = doc.split("## ACPI table findings", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `([<>A-Za-z]+)`", section, re.M))
     emitted = _emitted()
     assert len(emitted) > 30
