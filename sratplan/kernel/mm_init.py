@@ -96,6 +96,11 @@ def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possib
     for nid, s, e in lb.sparse.memmap:
         res.add("other", s, e)
 
+    # acpi_boot_init() -> acpi_parse_hpet(): a small memblock_alloc for the
+    # HPET resource name, made before CPU-only nodes come online
+    if any(t[0] == "HPET" for t in loader.acpi_tables):
+        mb.alloc(73, 64)
+
     online = set(early.numa.online)
     possible = set(early.numa.possible)
     # free_area_init(): possible nodes that are not online get a pg_data_t

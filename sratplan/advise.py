@@ -1,0 +1,190 @@
+"""Feasibility rules and command-line advice over a Plan.
+
+Sizing rules follow the kernel's Documentation/admin-guide/mm/memory-hotplug.rst
+("ZONE_MOVABLE Sizing Considerations", "Zone Imbalances"): a MOVABLE:KERNEL
+ratio up to 3:1 is usually fine, above 4:1 risky, and kernel zones must hold
+the memmap (1/64) of all memory.  Finding codes are stable; the catalogue is
+docs/findings.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .findings import Finding, Severity
+
+GIB = 1 << 30
+LABEL_TEXT = {
+    "kernel_image": "the kernel image",
+    "low_1m": "the first MiB (BIOS area, real-mode trampoline)",
+    "initrd": "the initrd that the loader places at the top of low memory",
+    "acpi_tables": "the firmware's ACPI tables",
+    "page_tables": "direct-map page tables allocated top-down before the SRAT is parsed",
+    "setup_data": "boot loader setup_data",
+    "efi": "EFI memory map / boot services data",
+    "soft_reserved": "a soft-reserved e820 range",
+    "other": "early memblock allocations",
+}
+
+
+def _gib(n: int) -> str:
+    return f"{n / GIB:.2f} GiB" if n % GIB else f"{n // GIB} GiB"
+
+
+def _f(code, sev, msg, where=None):
+    return Finding(code=code, severity=sev, message=msg, where=where)
+
+
+def advise(plan):
+    m = plan.machine
+    cl = m.cmdline
+    findings = list(m.findings)
+    if m.srat is not None:
+        findings.extend(m.srat.findings)
+    if m.slit is not None:
+        findings.extend(m.slit.findings)
+    sim = plan.sim
+    numa = sim.early.numa
+    srat_hot_nodes = [n for n in plan.nodes if n.hotplug_in_srat]
+    movable = cl.movable_node
+
+    if m.srat is None:
+        findings.append(_f("NO_SRAT", Severity.INFO,
+                           "no SRAT: Linux runs this machine as one node; movable_node has nothing to work with"))
+    elif plan.numa_source == "dummy":
+        sev = Severity.ERROR if (movable or any(getattr(s, "hot_pluggable", False) for s in m.srat.subtables)) \
+            else Severity.WARNING
+        findings.append(_f("SRAT_NOT_USED", sev,
+                           f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node "
+                           "and no memory is hotpluggable"))
+
+    # hotplug ranges with no boot RAM: hot-add windows
+    if numa.srat is not None and plan.numa_source == "srat":
+        mem = [(r.base, r.base + r.size) for r in sim.early.memblock.memory]
+        for sm in numa.srat.mems:
+            if sm.hotplug and not any(a < sm.end and sm.start < b for a, b in mem):
+                findings.append(_f("SRAT_HOTPLUG_WINDOW", Severity.INFO,
+                                   f"hotpluggable range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} has no RAM "
+                                   "at boot: it is a hot-add window (memory added there later follows the "
+                                   "onlining policy, not movable_node)", where=f"node {sm.node}"))
+
+    for n in plan.nodes:
+        if n.hotplug_cleared_by:
+            what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
+            sev = Severity.ERROR if movable else Severity.WARNING
+            findings.append(_f(f"HOTPLUG_CLEARED_{n.hotplug_cleared_by[0].upper()}", sev,
+                               f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}",
+                               where=f"node {n.node}"))
+        if movable and n.hotplug and n.node_data and n.node_data_on is not None and n.node_data_on != n.node:
+            findings.append(_f("NODE_DATA_OFF_NODE", Severity.INFO,
+                               f"node {n.node} is entirely hotpluggable: its NODE_DATA and memmap live on node "
+                               f"{n.node_data_on}", where=f"node {n.node}"))
+
+    if srat_hot_nodes and not movable and plan.numa_source == "srat":
+        findings.append(_f("MOVABLE_NODE_NOT_GIVEN", Severity.WARNING,
+                           "the SRAT marks RAM hotpluggable but movable_node is not on the command line: that "
+                           "memory goes to kernel zones and cannot be hot-removed"))
+    if movable and (cl.kernelcore or cl.movablecore):
+        findings.append(_f("KERNELCORE_IGNORED", Severity.WARNING,
+                           "movable_node silently overrides kernelcore= and movablecore="))
+    if movable and plan.numa_source == "srat" and not srat_hot_nodes:
+        findings.append(_f("MOVABLE_NODE_NO_EFFECT", Severity.INFO,
+                           "movable_node is given but no boot RAM is marked hotpluggable: it has no effect"))
+
+    # sizing (memory-hotplug.rst)
+    total_movable = sum(n.movable_present_bytes for n in plan.nodes)
+    total_kernel = sum(n.kernel_present_bytes for n in plan.nodes)
+    total = total_movable + total_kernel
+    if total_movable:
+        ratio = total_movable / max(total_kernel, 1)
+        if ratio > 4:
+            findings.append(_f("MOVABLE_RATIO_HIGH", Severity.ERROR,
+                               f"MOVABLE:KERNEL is {ratio:.1f}:1 overall (> 4:1): expect OOM under kernel-heavy load"))
+        elif ratio > 3:
+            findings.append(_f("MOVABLE_RATIO_RISKY", Severity.WARNING,
+                               f"MOVABLE:KERNEL is {ratio:.1f}:1 overall (3:1 is the documented comfortable limit)"))
+        kernel_managed = sum(z.managed for n in plan.nodes for z in n.zones[:3]) * 4096
+        if kernel_managed < total // 64 + (256 << 20):
+            findings.append(_f("MEMMAP_CHARGE", Severity.ERROR,
+                               f"kernel zones manage {_gib(kernel_managed)}, less than the memmap of all memory "
+                               f"({_gib(total // 64)}) plus a 256 MiB margin"))
+        low_kernel = any(z.present for n in plan.nodes for z in n.zones[:2])
+        if not low_kernel:
+            findings.append(_f("NO_LOW_KERNEL_MEMORY", Severity.WARNING,
+                               "no DMA/DMA32 kernel memory: swiotlb and crashkernel need non-movable memory below 4 GiB"))
+
+    if not cl.nokaslr and m.srat is not None and plan.numa_source == "srat":
+        mems = [s for s in m.srat.subtables if type(s).__name__ == "SratMemAffinity" and s.address_length]
+        if mems and all(s.hot_pluggable for s in mems):
+            findings.append(_f("KASLR_MAY_LAND_IN_HOTPLUG", Severity.WARNING,
+                               "every SRAT memory range is hotpluggable, so KASLR's immovable-memory filter is off: "
+                               "the kernel image may land in any node and make it non-removable"))
+
+    # verdict
+    ok_bytes = {}
+    for r in plan.blocks:
+        if r.offlinable:
+            ok_bytes[r.node] = ok_bytes.get(r.node, 0) + (r.end - r.start)
+    hot = bool(ok_bytes)
+    blocker = None
+    if not hot:
+        blocker = _blocker(plan, findings, movable, srat_hot_nodes)
+    verdict = {"hot_removable": hot, "nodes": sorted(ok_bytes), "bytes": hex(sum(ok_bytes.values())),
+               "bytes_per_node": {str(k): hex(v) for k, v in sorted(ok_bytes.items())}, "blocker": blocker}
+    rec = recommend(plan, srat_hot_nodes)
+    findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    return replace(plan, findings=tuple(findings), verdict=verdict, recommendation=rec)
+
+
+def _blocker(plan, findings, movable, srat_hot_nodes):
+    for f in findings:
+        if f.code == "SRAT_NOT_USED":
+            return f.message
+        if f.code == "NO_SRAT":
+            return "no SRAT: nothing marks memory hotpluggable"
+    cleared = [n for n in plan.nodes if n.hotplug_cleared_by]
+    if srat_hot_nodes and not movable:
+        return "movable_node is not given, so hotpluggable SRAT memory goes to kernel zones"
+    if cleared and not any(n.hotplug for n in plan.nodes):
+        n = cleared[0]
+        what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
+        return f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}"
+    if not srat_hot_nodes:
+        if any(n.zones[3].present for n in plan.nodes):
+            return ("ZONE_MOVABLE exists (kernelcore=/movablecore=) but every Movable block holds boot "
+                    "allocations or spans zones")
+        return "the SRAT marks no boot memory hotpluggable"
+    return "every Movable block holds boot-time reserved pages, spans nodes/zones or has holes"
+
+
+def recommend(plan, srat_hot_nodes):
+    m = plan.machine
+    cl = m.cmdline
+    why = []
+    add, remove = [], []
+    if srat_hot_nodes and plan.numa_source == "srat":
+        if not cl.movable_node:
+            add.append("movable_node")
+            why.append("the SRAT marks RAM hotpluggable; movable_node keeps early allocations off it and puts "
+                       "it in ZONE_MOVABLE")
+        if cl.kernelcore or cl.movablecore:
+            remove += ["kernelcore", "movablecore"]
+            why.append("movable_node silently overrides kernelcore=/movablecore=: drop them to avoid confusion")
+    if m.srat is not None and plan.numa_source == "srat":
+        mem = [(r.base, r.base + r.size) for r in plan.sim.early.memblock.memory]
+        srat_mems = plan.sim.early.numa.srat.mems if plan.sim.early.numa.srat else ()
+        has_window = any(sm.hotplug and not any(a < sm.end and sm.start < b for a, b in mem) for sm in srat_mems)
+        if has_window and cl.memhp_default_state is None and cl.online_policy is None:
+            add.append("memory_hotplug.online_policy=auto-movable")
+            why.append("the SRAT has hot-add windows: with online_policy=auto-movable hot-added memory is "
+                       "onlined Movable while MOVABLE:KERNEL stays within auto_movable_ratio (301 %), so it "
+                       "can be removed again")
+    from .kernel.cmdline import format_cmdline
+
+    try:
+        new = format_cmdline(cl, remove=tuple(remove), add=tuple(add))
+    except Exception:  # fall back to plain concatenation for unusual command lines
+        new = " ".join([cl.raw or ""] + add).strip()
+    if not add and not remove:
+        why.append("no change needed for what this machine's tables allow")
+    return {"cmdline": new, "add": add, "remove": remove, "why": why}

@@ -1,0 +1,282 @@
+"""The single frozen input of the planner: a machine as firmware and loader
+describe it.
+
+Everything left of :class:`Machine` only decodes (ACPI tables, e820, command
+line, boot facts); everything right of it only computes.  Facts the inputs do
+not give are filled in by modelling the usual loaders and written down in
+``assumptions``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from .errors import InputError
+from .firmware.e820 import E820Entry, E820Table, E820Type
+from .kernel.cmdline import KernelCmdline, parse_cmdline
+from .kernel.profile import KernelProfile, get_profile, profile_for_release
+
+# Kernel build constant: [_text, __end_of_kernel_reserve) of the Debian images
+# (truth.json kernel_image.memblock_reserve of the nokaslr captures).
+KERNEL_RESERVE_SIZE = {"5.10": 0x3000000, "6.1": 0x3400000, "6.12": 0x2C00000, "7.2": 0x3200000}
+LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
+DEFAULT_INITRD_SIZE = 64 << 20
+HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU",
+                   "ORACLE")
+
+
+@dataclass(frozen=True)
+class Loader:
+    """Loader facts (see kernel/setup.py:LoaderFacts) plus where each came from."""
+
+    kernel_text: int
+    kernel_reserve_end: int
+    initrd: tuple[int, int] | None
+    acpi_tables: tuple = ()
+    cpus: int = 1
+    gbpages: bool = False
+    hypervisor: bool = False
+    kaslr: bool = False
+
+
+@dataclass(frozen=True)
+class Machine:
+    profile: KernelProfile
+    cmdline: KernelCmdline
+    e820: E820Table
+    loader: Loader
+    srat: object | None = None          # decoded SratTable (first instance) or None
+    slit: object | None = None
+    cedt: object | None = None
+    msct: object | None = None
+    tables: object | None = None        # the whole TableSet
+    assumptions: tuple = ()
+    sources: tuple = ()
+    findings: tuple = ()
+    arch: str = "x86_64"
+    profile_note: str | None = None
+
+    @property
+    def srat_raw(self) -> bytes | None:
+        return self.srat.raw if self.srat is not None else None
+
+    @property
+    def slit_raw(self) -> bytes | None:
+        return self.slit.raw if self.slit is not None else None
+
+    @property
+    def cfmws_windows(self) -> tuple:
+        if self.cedt is None:
+            return ()
+        out = []
+        for st in getattr(self.cedt, "subtables", ()):
+            if type(st).__name__ == "CedtCfmws":
+                out.append((st.base_hpa, st.base_hpa + st.window_size))
+        return tuple(out)
+
+
+def _oem(t) -> str:
+    h = getattr(t, "header", None)
+    if h is None:
+        return ""
+    v = h.oem_id
+    if isinstance(v, bytes):
+        v = v.decode("latin-1")
+    return str(v).strip("\x00 ").upper()
+
+
+def guess_arch(tables) -> str:
+    srat = tables.get("SRAT") if tables is not None else None
+    if srat is None:
+        return "x86_64"
+    kinds = {type(s).__name__ for s in srat.subtables}
+    if "SratGiccAffinity" in kinds or "SratGicItsAffinity" in kinds:
+        return "arm64"
+    if "SratRintcAffinity" in kinds:
+        return "riscv64"
+    oem = _oem(srat)
+    if oem.startswith("LOONGS"):
+        return "loongarch64"
+    return "x86_64"
+
+
+def e820_from_srat(srat, assumptions: list) -> E820Table:
+    """No e820 given: RAM = the enabled SRAT memory ranges minus the legacy
+    holes (640K-1M and a 1 GiB PCI hole below 4 GiB); hotpluggable ranges
+    above the last non-hotpluggable one are taken as empty hot-add windows."""
+    mems = [s for s in (srat.subtables if srat else ()) if type(s).__name__ == "SratMemAffinity"
+            and s.enabled and s.address_length]
+    fixed = [m for m in mems if not m.hot_pluggable]
+    top_fixed = max((m.base_address + m.address_length for m in fixed), default=0)
+    ram = []
+    for m in mems:
+        s, e = m.base_address, m.base_address + m.address_length
+        if m.hot_pluggable and fixed and s >= top_fixed:
+            continue
+        if m.hot_pluggable and not fixed and s >= 4 << 30:
+            continue
+        ram.append((s, min(e, 1 << 52)))
+    holes = [(0x9FC00, 0x100000), (0xC0000000, 0x100000000)]
+    pieces = []
+    for s, e in sorted(ram):
+        segs = [(s, e)]
+        for hs, he in holes:
+            nxt = []
+            for a, b in segs:
+                if b <= hs or a >= he:
+                    nxt.append((a, b))
+                else:
+                    if a < hs:
+                        nxt.append((a, hs))
+                    if b > he:
+                        nxt.append((he, b))
+            segs = nxt
+        pieces.extend(segs)
+    entries = [E820Entry(a, b - a, E820Type.RAM) for a, b in pieces if b > a]
+    entries.append(E820Entry(0x9FC00, 0x400, E820Type.RESERVED))
+    entries.append(E820Entry(0xF0000, 0x10000, E820Type.RESERVED))
+    assumptions.append("no e820 map given: RAM assumed to be the enabled SRAT memory ranges minus 640K-1M "
+                       "and a PCI hole at 3-4 GiB; hotpluggable ranges above all other memory taken as "
+                       "empty hot-add windows (give --e820 or --boot-facts for the real map)")
+    return E820Table(entries=tuple(sorted(entries, key=lambda x: x.start)), source="assumed from SRAT")
+
+
+def _top_of_low_ram(entries) -> int:
+    top = 0
+    for e in entries:
+        if e.type == E820Type.RAM and e.start < 4 << 30:
+            top = max(top, min(e.start + e.size, 4 << 30))
+    return top
+
+
+def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=None, initrd=None,
+                 kernel_image=None, cpus=None, boot_params=None, live_root=None) -> Machine:
+    """Build a Machine from inputs.  ``paths``: ACPI table files/dirs;
+    ``e820``: a path (dmesg, memmap dir, boot_params, text/JSON); ``cmdline``:
+    string; ``boot_facts``: path of a boot log; ``kernel``: profile name;
+    ``initrd`` / ``kernel_image``: (start, size) tuples; ``cpus``: int."""
+    from .acpi.sources import TableSet, read_tables
+    from .firmware.bootfacts import parse_boot_log
+    from .firmware.e820_readers import read_e820
+
+    assumptions: list = []
+    sources: list = []
+    findings: list = []
+    tables = None
+    tsets = []
+    for pth in paths or ():
+        ts = read_tables(pth)
+        tsets.append(ts)
+        sources.append(f"tables: {pth}")
+    if tsets:
+        all_tables = tuple(t for ts in tsets for t in ts.tables)
+        tables = TableSet(tables=all_tables, findings=tuple(f for ts in tsets for f in ts.findings),
+                          source=", ".join(ts.source for ts in tsets), format=tsets[0].format)
+
+    facts = None
+    if boot_facts is not None:
+        try:
+            with open(boot_facts, "rb") as fh:
+                text = fh.read(64 << 20).decode("utf-8", "replace")
+        except OSError as e:
+            raise InputError(f"cannot read boot facts: {e.strerror}", path=str(boot_facts)) from None
+        facts = parse_boot_log(text, path=str(boot_facts))
+        findings.extend(getattr(facts, "findings", ()))
+        sources.append(f"boot facts: {boot_facts}")
+
+    # kernel profile: explicit, else the boot log's release, else the newest
+    note = None
+    if kernel is not None:
+        profile = get_profile(kernel)
+    elif facts is not None and getattr(facts, "kernel_release", None):
+        profile, note = profile_for_release(facts.kernel_release)
+    else:
+        profile = get_profile(None)
+
+    raw_cmdline = cmdline
+    if raw_cmdline is None and facts is not None and facts.cmdline is not None:
+        raw_cmdline = facts.cmdline
+    cl = parse_cmdline(raw_cmdline or "", profile)
+    findings.extend(cl.findings)
+
+    srat = slit = cedt = msct = None
+    if tables is not None:
+        srat, slit, cedt, msct = (tables.get(s) for s in ("SRAT", "SLIT", "CEDT", "MSCT"))
+
+    # e820: explicit file, else boot facts, else assumed from the SRAT
+    if e820 is not None:
+        e820_table = read_e820(e820)
+        sources.append(f"e820: {e820}")
+    elif facts is not None and facts.e820 is not None and facts.e820.entries:
+        e820_table = facts.e820
+    else:
+        e820_table = e820_from_srat(srat, assumptions)
+    findings.extend(getattr(e820_table, "findings", ()))
+    if not any(en.type == E820Type.RAM for en in e820_table.entries):
+        raise InputError("the e820 map has no usable RAM", path=str(e820) if e820 else None)
+
+    # loader facts
+    hyper = any(_oem(t) in HYPERVISOR_OEMS or _oem(t).startswith("VMWARE") for t in (tables or ()))
+    kaslr = not cl.nokaslr
+    if kernel_image is not None:
+        ktext, kend = kernel_image[0], kernel_image[0] + kernel_image[1]
+    else:
+        ktext = LOAD_PHYSICAL_ADDR
+        kend = ktext + KERNEL_RESERVE_SIZE.get(profile.name, 0x3400000)
+        if kaslr:
+            assumptions.append("KASLR: the kernel image is assumed at 16 MiB (its lowest slot); give "
+                               "--kernel-image for the real placement")
+        else:
+            assumptions.append("kernel image at 16 MiB (nokaslr, a loader that loads bzImage at 1 MiB)")
+    if initrd is not None:
+        rd = (initrd[0], initrd[0] + initrd[1])
+    elif facts is not None and facts.ramdisk is not None:
+        rd = tuple(facts.ramdisk)
+    else:
+        top = _top_of_low_ram(e820_table.entries)
+        # QEMU's linuxboot and GRUB load the initrd at the top of RAM below
+        # 4 GiB (QEMU leaves SeaBIOS's ACPI tables above it)
+        rd = ((top - DEFAULT_INITRD_SIZE) & ~0xFFF, top) if top > DEFAULT_INITRD_SIZE + (16 << 20) else None
+        if rd:
+            assumptions.append(f"initrd of {DEFAULT_INITRD_SIZE >> 20} MiB placed by a QEMU/GRUB-style loader at the "
+                               f"top of RAM below 4 GiB [{rd[0]:#x}-{rd[1] - 1:#x}]")
+    acpi = ()
+    if facts is not None and facts.acpi_tables:
+        acpi = tuple((t.sig, t.address, t.length) for t in facts.acpi_tables)
+    elif tables is not None and any(t.address for t in tables):
+        acpi = tuple((t.signature, t.address, len(t.raw)) for t in tables if t.address)
+    else:
+        # firmware keeps its tables in e820 "ACPI data" ranges, or just above
+        # the top of low RAM
+        acpi_ranges = [(e.start, e.size) for e in e820_table.entries if e.type == E820Type.ACPI]
+        if not acpi_ranges:
+            top = _top_of_low_ram(e820_table.entries)
+            if top:
+                acpi_ranges = [(top, 0x2000)]
+        acpi = tuple(("ACPI", s, n) for s, n in acpi_ranges)
+        if acpi:
+            assumptions.append("ACPI tables assumed in the e820 ACPI-data range or just above the top of "
+                               "low RAM (table addresses unknown)")
+    ncpu = cpus
+    if ncpu is None and facts is not None and facts.cpus:
+        ncpu = facts.cpus
+    if ncpu is None:
+        n = 0
+        if srat is not None:
+            for s in srat.subtables:
+                if type(s).__name__ in ("SratCpuAffinity", "SratX2apicCpuAffinity") and s.enabled:
+                    n += 1
+        ncpu = max(n, 1)
+        assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
+    gb = not hyper
+    assumptions.append("CPU with 1 GiB pages (bare metal)" if gb else
+                       "CPU without 1 GiB pages (virtual machine, as QEMU's default CPU)")
+    loader = Loader(kernel_text=ktext, kernel_reserve_end=kend, initrd=rd, acpi_tables=acpi, cpus=ncpu,
+                    gbpages=gb, hypervisor=hyper, kaslr=kaslr)
+    if srat is None:
+        assumptions.append("no SRAT: Linux runs the machine as one dummy NUMA node")
+    return Machine(profile=profile, cmdline=cl, e820=e820_table, loader=loader, srat=srat, slit=slit,
+                   cedt=cedt, msct=msct, tables=tables, assumptions=tuple(assumptions),
+                   sources=tuple(sources), findings=tuple(findings), arch=guess_arch(tables),
+                   profile_note=note)
