@@ -285,10 +285,15 @@ def sanitize(entries: Iterable[E820Entry], max_entries: int = E820_MAX_ENTRIES) 
 class _Table:
     """A mutable e820 table with the kernel's fixed capacity."""
 
-    def __init__(self, entries: Iterable[E820Entry], cap: int = E820_MAX_ENTRIES):
+    def __init__(self, entries: Iterable[E820Entry], cap: int = E820_MAX_ENTRIES,
+                 dialect: str = DIALECT_CLASSIC):
         self.e: list[list[int]] = [[x.start, x.size, x.type] for x in entries]
         self.cap = cap
         self.findings: list[Finding] = []
+        self.dialect = dialect
+        # The KERN_DEBUG lines the kernel prints for each edit (visible with
+        # ignore_loglevel/debug): "e820: update [mem …] usable ==> reserved".
+        self.log: list[str] = []
 
     def add(self, start: int, size: int, typ: int) -> None:
         # __e820__range_add(): a full table drops the range with an error.
@@ -305,6 +310,8 @@ class _Table:
         if size > U64_MASK - start:
             size = U64_MASK - start
         end = start + size
+        self.log.append(f"e820: update [mem {start:#010x}-{(end - 1) & U64_MASK:#010x}] "
+                        f"{type_name(old, self.dialect)} ==> {type_name(new, self.dialect)}")
         done = 0
         # The kernel's loop also visits entries appended during it; those are
         # either of the new type or a tail starting at `end`, which no branch
@@ -339,6 +346,8 @@ class _Table:
         if size > U64_MASK - start:
             size = U64_MASK - start
         end = start + size
+        self.log.append(f"e820: remove [mem {start:#010x}-{(end - 1) & U64_MASK:#010x}]"
+                        + (f" {type_name(old, self.dialect)}" if check_type else ""))
         done = 0
         for ent in list(self.e):
             if check_type and ent[2] != old:
@@ -464,6 +473,12 @@ def apply_cmdline(table: E820Table | Sequence[E820Entry], cmdline=None, *,
     returned.  *cmdline* is a :class:`~sratplan.kernel.cmdline.KernelCmdline`,
     a string, or None.
     """
+    return _apply_cmdline(table, cmdline, max_entries=max_entries)[0]
+
+
+def _apply_cmdline(table, cmdline=None, *, max_entries: int = E820_MAX_ENTRIES,
+                   dialect: str = DIALECT_CLASSIC) -> tuple[E820Table, list[str]]:
+    """The same, plus the "e820: update/remove" lines the edits print."""
     from ..kernel.cmdline import KernelCmdline, parse_cmdline
 
     if isinstance(table, E820Table):
@@ -478,7 +493,7 @@ def apply_cmdline(table: E820Table | Sequence[E820Entry], cmdline=None, *,
         cl = cmdline
     else:
         cl = parse_cmdline(str(cmdline))
-    tab = _Table(sanitize(base, max_entries), max_entries)
+    tab = _Table(sanitize(base, max_entries), max_entries, dialect)
     userdef = False
     for kind, value in cl.memory_map_ops:
         if kind == "mem":
@@ -499,7 +514,7 @@ def apply_cmdline(table: E820Table | Sequence[E820Entry], cmdline=None, *,
                 _apply_memmap(tab, op)
     findings = list(tab.findings)
     if not userdef:
-        return replace(src, entries=tab.entries(), findings=src.findings + tuple(findings))
+        return replace(src, entries=tab.entries(), findings=src.findings + tuple(findings)), tab.log
     ents, ok = update_table(tab.entries(), max_entries)
     if not ok:
         findings.append(_finding(
@@ -508,7 +523,7 @@ def apply_cmdline(table: E820Table | Sequence[E820Entry], cmdline=None, *,
             "table has fewer than two entries or an entry that wraps past 2^64 (memmap=exactmap needs at "
             "least two memmap= ranges)"))
     return E820Table(entries=ents, source="user", findings=src.findings + tuple(findings),
-                     label="user", path=src.path)
+                     label="user", path=src.path), tab.log
 
 
 def userdef(cmdline) -> bool:
@@ -536,7 +551,8 @@ def mem_limit(cmdline) -> int | None:
 # setup_arch() edits that are not re-printed
 
 
-def add_kernel_range(entries: Sequence[E820Entry], start: int, end: int) -> tuple[tuple[E820Entry, ...], list[Finding]]:
+def add_kernel_range(entries: Sequence[E820Entry], start: int, end: int, dialect: str = DIALECT_CLASSIC
+                     ) -> tuple[tuple[E820Entry, ...], list[Finding]]:
     """``e820_add_kernel_range``: if ``[_text, _end)`` is not wholly RAM, the
     kernel warns ".text .data .bss are not marked as E820_TYPE_RAM!", removes
     the range from every type and adds it back as RAM (no sanitise here; the
@@ -544,7 +560,7 @@ def add_kernel_range(entries: Sequence[E820Entry], start: int, end: int) -> tupl
     ents = tuple(entries)
     if _mapped_all(ents, start, end, E820Type.RAM):
         return ents, []
-    tab = _Table(ents)
+    tab = _Table(ents, dialect=dialect)
     tab.remove(start, end - start, 0, False)
     tab.add(start, end - start, E820Type.RAM)
     return tab.entries(), tab.findings + [_finding(
@@ -569,12 +585,17 @@ def _mapped_all(entries: Sequence[E820Entry], start: int, end: int, typ: int) ->
 
 def trim_bios_range(entries: Sequence[E820Entry]) -> tuple[E820Entry, ...]:
     """``trim_bios_range``: page 0 RAM becomes reserved, RAM inside 640 KiB–1 MiB
-    is removed, then the table is sanitised.  These edits are never printed:
-    the log keeps showing ``0x0…`` as usable while memblock starts at 0x1000."""
-    tab = _Table(entries)
+    is removed, then the table is sanitised.  The map is not re-printed: the
+    log keeps showing ``0x0…`` as usable while memblock starts at 0x1000 (only
+    the KERN_DEBUG "e820: update/remove" lines tell)."""
+    return _trim_bios_range(entries)[0]
+
+
+def _trim_bios_range(entries, dialect: str = DIALECT_CLASSIC) -> tuple[tuple[E820Entry, ...], list[str]]:
+    tab = _Table(entries, dialect=dialect)
     tab.update(0, PAGE_SIZE, E820Type.RAM, E820Type.RESERVED)
     tab.remove(BIOS_BEGIN, BIOS_END - BIOS_BEGIN, E820Type.RAM, True)
-    return sanitize(tab.entries())
+    return sanitize(tab.entries()), tab.log
 
 
 def reserved_kern_is_ram(profile=None) -> bool:
@@ -736,6 +757,9 @@ class KernelE820:
     max_low_pfn: int
     mem_limit: int | None
     findings: tuple[Finding, ...] = field(default=())
+    # The "e820: update/remove …" KERN_DEBUG lines the kernel prints on the way
+    # (mem=/memmap= edits, trim_bios_range), in order, without timestamps.
+    log: tuple[str, ...] = field(default=())
 
 
 def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile=None,
@@ -744,16 +768,20 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
     e820__finish_early_params → e820_add_kernel_range → trim_bios_range →
     max_pfn → e820__memblock_setup).  *kernel_image* is ``(_text, _end)``."""
     src = table if isinstance(table, E820Table) else E820Table(entries=tuple(table), source="entries")
+    dialect = profile.e820_print_dialect if profile is not None else DIALECT_CLASSIC
     fw = sanitize(src.entries)
     findings = list(src.findings)
-    user_tab = apply_cmdline(replace(src, entries=fw, findings=()), cmdline)
+    user_tab, log = _apply_cmdline(replace(src, entries=fw, findings=()), cmdline, dialect=dialect)
     findings.extend(user_tab.findings)
     cur = user_tab.entries
     user = cur if user_tab.source == "user" else None
     if kernel_image is not None:
-        cur, more = add_kernel_range(cur, kernel_image[0], kernel_image[1])
+        cur, more = add_kernel_range(cur, kernel_image[0], kernel_image[1], dialect)
         findings.extend(more)
-    final = trim_bios_range(cur)
+        if more:
+            log.append(f"e820: remove [mem {kernel_image[0]:#010x}-{kernel_image[1] - 1:#010x}]")
+    final, trim_log = _trim_bios_range(cur, dialect)
+    log.extend(trim_log)
     memory, reserved = memblock_ranges(final, profile)
     if not memory:
         findings.append(_finding("E820_NO_RAM", Severity.ERROR,
@@ -761,7 +789,7 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
     return KernelE820(firmware=fw, user=user, final=final, memory=tuple(memory), reserved=tuple(reserved),
                       max_pfn=max_pfn(final), max_low_pfn=max_low_pfn(final),
                       mem_limit=mem_limit(cmdline) if cmdline is not None else None,
-                      findings=tuple(findings))
+                      findings=tuple(findings), log=tuple(log))
 
 
 def format_map(entries: Sequence[E820Entry], who: str = "BIOS-e820", dialect: str = DIALECT_CLASSIC) -> str:

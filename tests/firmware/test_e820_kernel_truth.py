@@ -73,6 +73,19 @@ def _first_dump(lines: list[str]):
     return regions, size
 
 
+def _edit_lines(text: str) -> list[str]:
+    """'e820: update/remove' lines printed before the first last_pfn line
+    (later ones come from MTRR trimming and the resource tree)."""
+    out = []
+    for ln in text.splitlines():
+        if "last_pfn =" in ln:
+            break
+        m = re.search(r"(e820: (?:update|remove) \[mem .*?)\s*$", ln)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
 @pytest.mark.parametrize("d", CAPTURES, ids=_id)
 def test_capture(d: Path):
     kv = _kernel_of(d)
@@ -103,6 +116,9 @@ def test_capture(d: Path):
     assert (from_log.user is not None) == (k.user is not None)
     if from_log.user is not None:
         assert k.user == from_log.user
+
+    # the KERN_DEBUG "e820: update/remove" lines of mem=/memmap= and trim_bios_range
+    assert k.log == tuple(_edit_lines(dmesg))
 
     # first memblock dump: memory regions with flags, and the untrimmed size
     regions, size = _first_dump(lines)

@@ -4,6 +4,7 @@ real-world files (fixtures/e820/realdata), and hostile input."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,10 @@ def test_real_logs_max_pfn(name, max_pfn, low_pfn):
     k = kernel_e820(facts.e820, facts.cmdline)
     assert k.max_pfn == max_pfn
     assert k.max_low_pfn == low_pfn
+    # and the trim_bios_range debug lines the log shows before last_pfn
+    printed = [re.search(r"(e820: (?:update|remove) \[mem .*?)\s*$", ln).group(1)
+               for ln in text.split("last_pfn =")[0].splitlines() if re.search(r"e820: (update|remove) \[", ln)]
+    assert list(k.log) == printed
 
 
 def test_real_log_oddities():
