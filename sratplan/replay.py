@@ -35,6 +35,7 @@ so one miss is reported once instead of cascading.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .errors import InputError
@@ -458,17 +459,8 @@ class _Replayer:
         if first:
             self._e820_tail()
             self._seed(d)
-        mine = mb.dump()
-        theirs = list(d.lines)
-        header_ok = len(theirs) > 1 and len(mine) > 1 and theirs[1] == mine[1]
-        mine_regions = [x for x in mine[2:] if "[0x" in x and x.lstrip().startswith(("memory[", "reserved["))]
+        header_ok, matched, diff = _compare_dumps(list(d.lines), mb.dump())
         their_regions = [r.text for r in d.memory + d.reserved]
-        mine_set = set(mine_regions)
-        matched = sum(1 for t in their_regions if t in mine_set)
-        diff = []
-        for a, b in _align(theirs, mine):
-            if a != b:
-                diff.append((a, b))
         self.dumps.append(DumpResult(len(self.dumps), d.line, len(their_regions), matched, header_ok,
                                      tuple(diff)))
         if diff:
@@ -541,7 +533,39 @@ def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:
     return out
 
 
-def _align(a: list[str], b: list[str]) -> list[tuple[str, str]]:
-    """Pair two dumps line by line (they have the same shape when they agree)."""
-    n = max(len(a), len(b))
-    return [(a[i] if i < len(a) else "", b[i] if i < len(b) else "") for i in range(n)]
+_INDEX = re.compile(r"^(\s*\w+)\[0x[0-9a-f]+\]")
+
+
+def _compare_dumps(theirs: list[str], mine: list[str]) -> tuple[bool, int, list[tuple[str, str]]]:
+    """Compare two memblock_dump_all tables: the header lines in order, the
+    regions as a list (a missing or extra region shows once, not as a shift
+    of every later index).  Returns (headers equal, kernel regions found in
+    the engine's table, [(kernel line, engine line)] differences)."""
+    def split(lines):
+        head, regions = [], []
+        for x in lines:
+            (regions if _INDEX.match(x) else head).append(x)
+        return head, regions
+
+    th, tr = split(theirs)
+    mh, mr = split(mine)
+    diff = [(a, b) for a, b in zip(th, mh) if a != b]
+    diff += [(a, "") for a in th[len(mh):]] + [("", b) for b in mh[len(th):]]
+    def key(x: str) -> str:          # a region line without its index
+        return _INDEX.sub(r"\1", x)
+
+    mine_keys = {}
+    for x in mr:
+        mine_keys.setdefault(key(x), []).append(x)
+    matched = 0
+    for x in tr:
+        hit = mine_keys.get(key(x))
+        if hit:
+            # same region (a different index only follows from a region
+            # missing or extra before it, which is reported itself)
+            hit.pop(0)
+            matched += 1
+        else:
+            diff.append((x, ""))
+    diff += [("", y) for ys in mine_keys.values() for y in ys]
+    return not any(a != b for a, b in zip(th, mh)) and len(th) == len(mh), matched, diff

@@ -12,8 +12,8 @@ def render(r: ReplayResult, *, verbose: bool = False) -> str:
            f"kernel: {r.release or 'unknown'} -> {r.profile_note}",
            f"movable_node: {'yes' if r.movable_node else 'no'}",
            f"allocations: {r.alloc_matches}/{len(r.allocations)} at the kernel's address",
-           f"dumps: {sum(d.match for d in r.dumps)}/{len(r.dumps)} identical "
-           f"({r.region_matches}/{r.region_count} regions)",
+           (f"dumps: {sum(d.match for d in r.dumps)}/{len(r.dumps)} identical "
+            f"({r.region_matches}/{r.region_count} regions)"),
            f"seeded from the first dump (reserved before memblock=debug): {len(r.seeded)} range(s)"]
     rows = [a for a in r.allocations if verbose or not a.match]
     if rows:
@@ -35,8 +35,8 @@ def render(r: ReplayResult, *, verbose: bool = False) -> str:
         out.append(f"dump {d.index} (line {d.line}): {d.matched_regions}/{d.regions} regions, header "
                    f"{'same' if d.header_match else 'differs'}")
         for k, e in d.diff:
-            out.append(f"  kernel: {k.strip()}")
-            out.append(f"  engine: {e.strip()}")
+            out.append(f"  kernel: {k.strip() or '(no such line)'}")
+            out.append(f"  engine: {e.strip() or '(no such line)'}")
     for n in r.notes:
         out.append(f"note: {n}")
     out.append("")
