@@ -248,3 +248,14 @@ def test_region_array_doubling_is_replayed():
     assert r.ok
     r = replay_text(_synthetic_log(0x7fff0000))
     assert not r.ok and [a.predicted for a in r.allocations if not a.match] == [0x7fffe000]
+
+
+def test_a_region_missing_from_the_kernel_dump_is_reported_once():
+    lines = _log("6.1/c01_hp_above4g_movable").splitlines()
+    idx = [i for i, l in enumerate(lines) if " reserved[0x1]\t" in l][-1]
+    gone = lines.pop(idx).split("] ", 1)[1]
+    r = replay_text("\n".join(lines))
+    d = r.dumps[1]
+    assert not d.match and d.matched_regions == d.regions
+    # the engine's extra region, nothing about the shifted indices after it
+    assert d.diff == (("", gone),)
