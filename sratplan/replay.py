@@ -533,7 +533,7 @@ def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:
     return out
 
 
-_INDEX = re.compile(r"^(\s*\w+)\[0x[0-9a-f]+\]")
+_INDEX = re.compile(r"^(\w+)\[0x[0-9a-f]+\]")
 
 
 def _compare_dumps(theirs: list[str], mine: list[str]) -> tuple[bool, int, list[tuple[str, str]]]:
@@ -547,8 +547,9 @@ def _compare_dumps(theirs: list[str], mine: list[str]) -> tuple[bool, int, list[
             (regions if _INDEX.match(x) else head).append(x)
         return head, regions
 
-    th, tr = split(theirs)
-    mh, mr = split(mine)
+    # leading blanks are not compared: journald and some consoles drop them
+    th, tr = split([x.strip() for x in theirs])
+    mh, mr = split([x.strip() for x in mine])
     diff = [(a, b) for a, b in zip(th, mh) if a != b]
     diff += [(a, "") for a in th[len(mh):]] + [("", b) for b in mh[len(th):]]
     def key(x: str) -> str:          # a region line without its index

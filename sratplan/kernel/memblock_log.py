@@ -20,8 +20,9 @@ a replay needs to interpret them (``Linux version``, ``Command line:``,
      memory.cnt  = 0x%lx
      memory[%#x]\\t[%pa-%pa], %pa bytes[ on node %d] flags: %#x
 
-Accepted line prefixes: ``dmesg`` timestamps ``[    0.000000] ``, syslog
-priorities ``<6>`` and journal/syslog ``... kernel: `` prefixes.  Nothing here
+Accepted line prefixes: ``dmesg`` timestamps ``[    0.000000] `` (or
+``dmesg -T`` dates), ``dmesg -r`` priorities ``<6>``, and the
+``host kernel: `` of syslog and ``journalctl -k`` (also ``-o short-monotonic``).  Nothing here
 raises on odd input: unknown lines are skipped, a truncated dump is kept with
 what it has.
 """
@@ -33,7 +34,11 @@ from dataclasses import dataclass
 
 from .memblock import Region
 
-_PREFIX = re.compile(r"^(?:<\d+>)?(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ kernel: )?(?:\[\s*\d+\.\d+\] ?)?")
+_PREFIX = re.compile(
+    r"^(?:<\d+>)?"                                                   # dmesg -r priority
+    r"(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ kernel: )?"               # syslog / journalctl
+    r"(?:\[(?:\s*\d+\.\d+|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:]{8} \d{4})\] ?)?"  # dmesg / dmesg -T
+    r"(?:(?<=\] )\S+ kernel: )?")                                      # journalctl -o short-monotonic
 _HEX = r"0x[0-9a-fA-F]+"
 _RANGE_OP = re.compile(
     r"^(?P<op>memblock_add|memblock_add_node|memblock_remove|memblock_reserve|__memblock_reserve|"

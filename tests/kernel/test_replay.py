@@ -177,6 +177,13 @@ def test_prefixes_other_than_dmesg_timestamps():
     assert replay_text(plain).ok
     journal = "\n".join("Nov 25 19:00:00 host kernel: " + l for l in text.splitlines())
     assert replay_text(journal).ok
+    # journalctl -k: no timestamps, leading blanks of the dump lines dropped
+    stripped = "\n".join("Nov 25 19:00:00 host kernel: " + l.split("] ", 1)[1].lstrip()
+                         for l in text.splitlines() if l.startswith("["))
+    assert replay_text(stripped).ok
+    dated = "\n".join("[Tue Nov 25 19:00:00 2026] " + l.split("] ", 1)[1]
+                      for l in text.splitlines() if l.startswith("["))
+    assert replay_text(dated).ok
 
 
 _SAMPLE = (FIXTURES / "6.1" / "c01_hp_above4g_movable" / "dmesg.txt").read_text().splitlines()
@@ -258,4 +265,4 @@ def test_a_region_missing_from_the_kernel_dump_is_reported_once():
     d = r.dumps[1]
     assert not d.match and d.matched_regions == d.regions
     # the engine's extra region, nothing about the shifted indices after it
-    assert d.diff == (("", gone),)
+    assert d.diff == (("", gone.strip()),)
