@@ -112,3 +112,27 @@ def test_large_machine_is_fast():
         assert mb.alloc_try_nid(1 << 16, 1 << 12, 0, 0, i % 64)
     assert len(mb.memory) == 2000
     assert time.perf_counter() - t0 < 10
+
+
+big = st.integers(0, (1 << 70))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "reserve", "remove", "phys_free", "set_node",
+                                           "mark_hotplug", "alloc", "find"]), big, big, big), max_size=20))
+def test_out_of_range_values_never_raise(ops):
+    # values as a corrupt log could carry them (beyond 64 bits, end < base)
+    mb = Memblock(PROFILES["7.2"], movable_node=True)
+    mb.allow_resize()
+    for kind, a, b, c in ops:
+        if kind == "alloc":
+            mb.alloc_try_nid(a, b, c, a, -1)
+        elif kind == "find":
+            mb.find_in_range_node(a, b, c, a)
+        elif kind == "set_node":
+            mb.set_node(a, b, 3)
+        else:
+            getattr(mb, kind)(a, b)
+        _check(mb.memory)
+        _check(mb.reserved)
+    mb.dump()
