@@ -24,6 +24,8 @@ from ..findings import Finding
 # One listed field: (absolute offset, size, label, value, kind)
 Field = tuple
 
+_KNOWN_SIZE: dict[type, int] = {}
+
 
 def iasl_text(s: str) -> str:
     """A header text field the way iasl prints it: cut at the first NUL, and
@@ -97,7 +99,11 @@ class Subtable:
 
     @property
     def known_size(self) -> int:
-        return sum(f[1] for f in self.LAYOUT)
+        """Bytes of the fixed fields this decoder knows (the spec's size)."""
+        n = _KNOWN_SIZE.get(type(self))
+        if n is None:
+            n = _KNOWN_SIZE[type(self)] = sum(f[1] for f in self.LAYOUT)
+        return n
 
     @property
     def extra(self) -> bytes:

@@ -151,6 +151,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
     subs = []
     finds = []
     off = start
+    _need: dict = {}
     while off + hsize < end:
         if len(subs) >= MAX_SUBTABLES:
             raise LimitError(f"more than {MAX_SUBTABLES} subtables", table=sig, offset=off, field="Length")
@@ -178,7 +179,9 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
                                           header_layout=header_layout))
         else:
-            need = sum(f[1] for f in cls.LAYOUT)
+            need = _need.get(cls)
+            if need is None:
+                need = _need[cls] = sum(f[1] for f in cls.LAYOUT)
             if ln < need:
                 finds.append(_f(f"{sig}SubtableTooShort", Severity.ERROR,
                                 f"{cls.__name__} at 0x{off:x} is {ln} bytes, at least {need} expected",

@@ -37,17 +37,30 @@ def _raw_lines(out, off, extra):
 
 
 def _template(cls):
-    """Per-class precomputed pieces of the field lines (the hot path of a
-    table with thousands of entries): (relative offset, size, ' label : ',
-    int format spec or None, attribute, followed by flag lines)."""
-    tpl = []
+    """Per-class format string for a whole subtable (the hot path of a table
+    with thousands of entries): one str.format call per subtable.  Arguments:
+    the absolute offset of each field, each value, the subtable name, then the
+    decoded flag bits."""
+    parts = []
+    nf = len(cls.LAYOUT)
     rel = 0
-    for attr, size, label, kind in cls.LAYOUT:
-        spec = f"0{2 * size}X" if kind == "u" else None
-        tpl.append((rel, f"{size:03X}h] {label:>27} : ", spec, attr, kind,
-                    label.startswith(("Flags", "Cache Attributes"))))
+    flag_fields = 0
+    rels = []
+    kinds = []
+    for i, (_attr, size, label, kind) in enumerate(cls.LAYOUT):
+        spec = f":0{2 * size}X" if kind == "u" else ""
+        line = f"[{{{i}:03X}}h {{{i}:04d}} {size:03X}h] {label:>27} : {{{nf + i}{spec}}}"
+        if i == 0:
+            line += f" [{{{2 * nf}}}]"
+        parts.append(line)
+        if label.startswith(("Flags", "Cache Attributes")):
+            flag_fields += 1
+            parts.append("{{FLAGS}}")
+        rels.append(rel)
+        kinds.append(kind)
         rel += size
-    return tpl
+    fmt = "\n".join(parts)
+    return fmt, tuple(rels), tuple(a for a, *_ in cls.LAYOUT), tuple(kinds), flag_fields
 
 
 _CLASSES = {"SRAT": m.SRAT_CLASSES, "CEDT": m.CEDT_CLASSES, "HMAT": m.HMAT_CLASSES}
@@ -59,22 +72,23 @@ _TEMPLATES = {cls: _template(cls) for cls in (
 
 
 def _fast_subtable(out, s, tpl, name):
+    fmt, rels, attrs, kinds, nflags = tpl
     base = s.offset
-    first = True
-    for rel, mid, spec, attr, kind, flags in tpl:
-        off = base + rel
-        v = getattr(s, attr)
-        text = format(v, spec) if spec else fmt_value(v, 0, kind)
-        if first and name:
-            text += f" [{name}]"
-        first = False
-        out.append(f"[{off:03X}h {off:04d} {mid}{text}")
-        if flags:
-            out.extend(_flag_lines(s))
+    vals = [getattr(s, a) for a in attrs]
+    for i, k in enumerate(kinds):
+        if k != "u":
+            vals[i] = fmt_value(vals[i], 0, k)
+    text = fmt.format(*[base + r for r in rels], *vals, name or "")
+    if not name:
+        text = text.replace(" []", "", 1)
+    if nflags:
+        text = text.replace("{FLAGS}", "\n".join(_flag_lines(s)))
+    out.append(text)
 
 
 def table_lines(t: m.Table):
-    """iasl-style lines for a whole table."""
+    """iasl-style text for a whole table: a list of chunks, each one or more
+    lines (a subtable on the fast path is one chunk); join with newlines."""
     out = []
     for off, size, label, value, kind in t.fields():
         text = fmt_value(value, size, kind)
@@ -185,11 +199,11 @@ def _aggregate(t: m.SratTable):
 def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
     from tabulate import tabulate
 
-    rows = srat_summary_rows(t)
-    if len(rows) > SUMMARY_MAX_ROWS:
+    nranges = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and s.enabled)
+    if nranges > SUMMARY_MAX_ROWS:
         rows, head = _aggregate(t), ["PXM", "Ranges", "Total", "Lowest", "Highest end", "Flags"]
     else:
-        head = ["PXM", "Base", "End", "Size", "Flags", "Offset"]
+        rows, head = srat_summary_rows(t), ["PXM", "Base", "End", "Size", "Flags", "Offset"]
     cpus: dict[int, int] = {}
     rev = t.revision
     for s in t.subtables:

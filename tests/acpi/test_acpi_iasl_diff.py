@@ -84,6 +84,6 @@ def test_text_output_contains_every_iasl_line(path):
     dsl = DSL / path.relative_to(REAL)
     dsl = dsl.with_name(dsl.name + ".dsl")
     theirs = [ln.rstrip() for ln in dsl.read_text(encoding="latin-1").splitlines() if ln.startswith("[")]
-    ours = {ln.rstrip() for ln in table_lines(decode(path.read_bytes()))}
+    ours = {ln.rstrip() for ln in "\n".join(table_lines(decode(path.read_bytes()))).splitlines()}
     missing = [ln for ln in theirs if ln not in ours]
     assert not missing, missing[:5]
