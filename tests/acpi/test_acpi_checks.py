@@ -194,3 +194,31 @@ def test_header_only_table_too_short(sig):
     with pytest.raises(ParseError) as e:
         decode(sig.encode() + bytes(10))
     assert e.value.table == sig and e.value.field == "header"
+
+
+def _index_srat_rows():
+    from conftest import index_rows
+
+    return [r for r in index_rows() if r["srat_file"] and not r["srat_file"].startswith("-")]
+
+
+@pytest.mark.parametrize("row", _index_srat_rows(), ids=lambda r: r["id"])
+def test_domains_and_hotplug_match_corpus_notes(row):
+    """INDEX.tsv's notes were derived independently when the corpus was
+    gathered: memoryless and CPU-less PXMs and the hotplug range count must
+    match what the checks find."""
+    import re
+
+    t = decode((REAL / row["srat_file"]).read_bytes())
+
+    def where(code):
+        return sorted(int(f.where.split()[1]) for f in t.findings if f.code == code)
+
+    def noted(label):
+        mm = re.search(label + r" \[([\d, ]*)\]", row["notes"])
+        return sorted(int(x) for x in mm.group(1).split(",")) if mm else []
+
+    assert where("SRATMemorylessDomain") == noted("memoryless PXMs")
+    assert where("SRATCpulessDomain") == noted("CPU-less memory PXMs")
+    hotplug = [s for s in t.memory() if s.enabled and s.hot_pluggable]
+    assert str(len(hotplug)) == row["n_hotplug_ranges"]
