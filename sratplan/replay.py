@@ -95,6 +95,8 @@ class DumpResult:
     matched_regions: int
     header_match: bool
     diff: tuple[tuple[str, str], ...]   # (kernel line, engine line); "" where one side has none
+    kernel_table: tuple[str, ...] = ()  # the table as the kernel printed it
+    engine_table: tuple[str, ...] = ()  # Memblock.dump() at the same point
 
     @property
     def match(self) -> bool:
@@ -103,7 +105,8 @@ class DumpResult:
     def to_json(self) -> dict:
         return {"index": self.index, "line": self.line, "regions": self.regions,
                 "matched_regions": self.matched_regions, "header_match": self.header_match,
-                "match": self.match, "diff": [{"kernel": a, "engine": b} for a, b in self.diff]}
+                "match": self.match, "diff": [{"kernel": a, "engine": b} for a, b in self.diff],
+                "kernel_table": list(self.kernel_table), "engine_table": list(self.engine_table)}
 
 
 @dataclass(frozen=True)
@@ -459,10 +462,11 @@ class _Replayer:
         if first:
             self._e820_tail()
             self._seed(d)
-        header_ok, matched, diff = _compare_dumps(list(d.lines), mb.dump())
+        mine = mb.dump()
+        header_ok, matched, diff = _compare_dumps(list(d.lines), mine)
         their_regions = [r.text for r in d.memory + d.reserved]
         self.dumps.append(DumpResult(len(self.dumps), d.line, len(their_regions), matched, header_ok,
-                                     tuple(diff)))
+                                     tuple(diff), tuple(d.lines), tuple(mine)))
         if diff:
             self._load(d)
 

@@ -37,6 +37,9 @@ def test_json_output(capsys):
     a = doc["allocations"][0]
     assert {"function", "caller", "size", "align", "nid", "predicted", "actual", "match"} <= set(a)
     assert a["predicted"].startswith("0x")
+    d = doc["dumps"][1]
+    assert d["kernel_table"][0] == d["engine_table"][0] == "MEMBLOCK configuration:"
+    assert [x.strip() for x in d["kernel_table"]] == [x.strip() for x in d["engine_table"]]
 
 
 def test_disagreement_exit_1(capsys):

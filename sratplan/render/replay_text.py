@@ -37,6 +37,9 @@ def render(r: ReplayResult, *, verbose: bool = False) -> str:
         for k, e in d.diff:
             out.append(f"  kernel: {k.strip() or '(no such line)'}")
             out.append(f"  engine: {e.strip() or '(no such line)'}")
+        if verbose:
+            out.append("  engine's table:")
+            out.extend("    " + x.strip() for x in d.engine_table)
     for n in r.notes:
         out.append(f"note: {n}")
     out.append("")
