@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .memblock import Region
 
 _PREFIX = re.compile(
     r"^(?:<\d+>)?"                                                   # dmesg -r priority
@@ -300,9 +299,3 @@ def _parse_dump(lines: list[str], i: int, first_line: int) -> tuple[Dump, int]:
         text.append(s)
         i += 1
     return Dump(first_line, msize, rsize, mcnt, rcnt, tuple(mem), tuple(res), tuple(text)), i
-
-
-def dump_regions_as_engine(regions, default_nid: int) -> list[Region]:
-    """DumpRegions -> engine Regions (a region printed without a node gets
-    ``default_nid``)."""
-    return [Region(r.base, r.size, r.flags, default_nid if r.nid is None else r.nid) for r in regions]

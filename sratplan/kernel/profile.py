@@ -23,9 +23,11 @@ class KernelProfile:
 
     # --- mm/memblock.c -------------------------------------------------
     # Default nid of a new region: MAX_NUMNODES up to ~6.8, NUMA_NO_NODE (-1) later.
+    # (Not what the trees do: the memblock model uses memblock_add_nid,
+    # memblock_reserve_nid and nid_none below, read from each source tree.)
     default_nid: int = MAX_NUMNODES_DEBIAN
-    # 5.10 and older: a bottom-up search starts above the end of the kernel
-    # image and falls back to top-down (commit 79442ed189ac removed it in 5.11).
+    # Mainline before 5.11: a bottom-up search starts above the end of the kernel
+    # image and falls back to top-down (removed in 5.11; 5.10.223 has the removal).
     bottom_up_above_kernel: bool = False
     # Flag values printed in dumps (include/linux/memblock.h).
     flag_hotplug: int = 0x1
