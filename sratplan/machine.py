@@ -10,6 +10,7 @@ not give are filled in by modelling the usual loaders and written down in
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 
 from .errors import InputError
@@ -22,6 +23,7 @@ from .kernel.profile import KernelProfile, get_profile, profile_for_release
 KERNEL_RESERVE_SIZE = {"5.10": 0x3000000, "6.1": 0x3400000, "6.12": 0x2C00000, "7.2": 0x3200000}
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
 DEFAULT_INITRD_SIZE = 64 << 20
+QEMU_OEMS = ("BOCHS", "BXPC")
 HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU",
                    "ORACLE")
 
@@ -175,6 +177,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                           source=", ".join(ts.source for ts in tsets), format=tsets[0].format)
 
     facts = None
+    boot_oem_qemu = None
     if boot_facts is not None:
         try:
             with open(boot_facts, "rb") as fh:
@@ -182,6 +185,8 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         except OSError as e:
             raise InputError(f"cannot read boot facts: {e.strerror}", path=str(boot_facts)) from None
         facts = parse_boot_log(text, path=str(boot_facts))
+        # the "ACPI: SIG 0xADDR LEN (vNN OEMID ...)" table lines name the firmware
+        boot_oem_qemu = re.search(r"ACPI: [A-Z0-9]{4} 0x[0-9A-Fa-f]+ [0-9A-Fa-f]+ \(v\d\d (BOCHS|BXPC)", text)
         findings.extend(getattr(facts, "findings", ()))
         sources.append(f"boot facts: {boot_facts}")
 
@@ -269,9 +274,12 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                     n += 1
         ncpu = max(n, 1)
         assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
-    gb = not hyper
-    assumptions.append("CPU with 1 GiB pages (bare metal)" if gb else
-                       "CPU without 1 GiB pages (virtual machine, as QEMU's default CPU)")
+    # QEMU's default CPU models lack 1 GiB pages (pdpe1gb); real CPUs and the
+    # other hypervisors (Hyper-V, VMware, KVM with host CPU) pass them through
+    qemu = any(_oem(t) in QEMU_OEMS for t in (tables or ())) or bool(boot_oem_qemu)
+    gb = not qemu
+    assumptions.append("CPU with 1 GiB pages" if gb else
+                       "CPU without 1 GiB pages (QEMU's default CPU model)")
     loader = Loader(kernel_text=ktext, kernel_reserve_end=kend, initrd=rd, acpi_tables=acpi, cpus=ncpu,
                     gbpages=gb, hypervisor=hyper, kaslr=kaslr)
     if srat is None:
