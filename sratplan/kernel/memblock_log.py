@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 _PREFIX = re.compile(
     r"^(?:<\d+>)?"                                                   # dmesg -r priority
     r"(?:[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ kernel: )?"               # syslog / journalctl
