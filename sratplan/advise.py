@@ -113,12 +113,27 @@ def advise(plan):
             findings.append(_f("NO_LOW_KERNEL_MEMORY", Severity.WARNING,
                                "no DMA/DMA32 kernel memory: swiotlb and crashkernel need non-movable memory below 4 GiB"))
 
-    if not cl.nokaslr and m.srat is not None and plan.numa_source == "srat":
-        mems = [s for s in m.srat.subtables if type(s).__name__ == "SratMemAffinity" and s.address_length]
-        if mems and all(s.hot_pluggable for s in mems):
+    kaslr_nodes = None
+    if not cl.nokaslr and m.arch == "x86_64":
+        from .kernel.kaslr import candidate_ranges
+
+        image = m.loader.kernel_reserve_end - m.loader.kernel_text
+        cands, filtered = candidate_ranges(sim.e820.firmware, m.srat_raw, acpi_off=cl.acpi_off,
+                                           image_size=image, mem_limit=cl.mem)
+        kaslr_nodes = sorted({r.nid for r in sim.early.memblock.memory for a, b in cands
+                              if r.base < b and a < r.base + r.size})
+        hot_cands = [n for n in plan.nodes if n.node in kaslr_nodes and n.hotplug_in_srat]
+        if m.srat is not None and not filtered and hot_cands:
             findings.append(_f("KASLR_MAY_LAND_IN_HOTPLUG", Severity.WARNING,
-                               "every SRAT memory range is hotpluggable, so KASLR's immovable-memory filter is off: "
-                               "the kernel image may land in any node and make it non-removable"))
+                               "KASLR's immovable-memory filter is off (every SRAT range is hotpluggable, or the "
+                               "table has a zero-length subtable): the kernel image may land in node(s) "
+                               + ", ".join(str(n.node) for n in hot_cands)
+                               + " and make it non-removable; boot with nokaslr or fix the SRAT"))
+        elif kaslr_nodes:
+            findings.append(_f("KASLR_NODES", Severity.INFO,
+                               "with KASLR the kernel image can land in node(s) "
+                               + ", ".join(str(x) for x in kaslr_nodes)
+                               + (" (the SRAT's non-hotpluggable ranges)" if filtered else "")))
 
     # verdict
     ok_bytes = {}
@@ -129,7 +144,7 @@ def advise(plan):
     blocker = None
     if not hot:
         blocker = _blocker(plan, findings, movable, srat_hot_nodes)
-    verdict = {"hot_removable": hot, "nodes": sorted(ok_bytes), "bytes": hex(sum(ok_bytes.values())),
+    verdict = {"kaslr_nodes": kaslr_nodes, "hot_removable": hot, "nodes": sorted(ok_bytes), "bytes": hex(sum(ok_bytes.values())),
                "bytes_per_node": {str(k): hex(v) for k, v in sorted(ok_bytes.items())}, "blocker": blocker}
     rec = recommend(plan, srat_hot_nodes)
     findings.sort(key=lambda f: (-f.severity.rank, f.code))

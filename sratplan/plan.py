@@ -19,6 +19,9 @@ from .kernel.setup import LoaderFacts, early_boot
 from .kernel.zones import ZONE_NAMES, compute_zones
 
 SCHEMA = "sratplan.plan/1"
+# most fundamental first: the reason a node can never be hotpluggable on this machine
+LABEL_ORDER = ("kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_data", "page_tables",
+               "soft_reserved", "other")
 PAGE = 4096
 
 
@@ -316,7 +319,8 @@ def plan(machine) -> Plan:
         hot = any(r.flags & p.flag_hotplug for r in mb.memory if r.nid == nid)
         cleared = ()
         if nid in hp_before and not hot:
-            cleared = tuple(numa.cleared_by.get(nid, ["other"]) or ["other"])
+            labs = numa.cleared_by.get(nid) or ["other"]
+            cleared = tuple(sorted(labs, key=lambda x: LABEL_ORDER.index(x) if x in LABEL_ORDER else 99))
         nd = numa.node_data.get(nid)
         nd_t = (nd.start, nd.end - 1) if nd else None
         nd_on = nd.on_node if nd else None
