@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import AML
+from acpi_paths import AML
 
 from sratplan.acpi import model as m
 from sratplan.acpi.tables import decode

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import REAL
+from acpi_paths import REAL
 
 import sratplan
 from sratplan.acpi import model as m

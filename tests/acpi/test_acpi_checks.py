@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builders import cpu, fix_checksum, generic, mem, slit, srat, x2apic
-from conftest import REAL
+from acpi_paths import REAL
 
 from sratplan.acpi.checks import check_tables
 from sratplan.acpi.tables import decode
@@ -197,7 +197,7 @@ def test_header_only_table_too_short(sig):
 
 
 def _index_srat_rows():
-    from conftest import index_rows
+    from acpi_paths import index_rows
 
     return [r for r in index_rows() if r["srat_file"] and not r["srat_file"].startswith("-")]
 

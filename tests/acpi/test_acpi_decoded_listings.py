@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REAL
+from acpi_paths import REAL
 from iasl_listing import compare, parse_listing
 
 from sratplan.acpi.sources import read_tables

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
+from acpi_paths import ROOT
 
 SRC = ROOT / "sratplan" / "acpi"
 

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import DSL, REAL, binary_tables, rel
+from acpi_paths import DSL, REAL, binary_tables, rel
 from iasl_listing import compare, parse_listing
 
 from sratplan.acpi.tables import decode

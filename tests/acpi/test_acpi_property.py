@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from builders import cpu, mem, srat
-from conftest import REAL
+from acpi_paths import REAL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

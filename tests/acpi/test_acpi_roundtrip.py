@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from builders import cpu, mem, srat
-from conftest import binary_tables, rel
+from acpi_paths import binary_tables, rel
 
 from sratplan.acpi.tables import build, decode
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from builders import cpu, mem, srat
-from conftest import DSL, REAL, binary_tables, index_rows, rel, text_dumps
+from acpi_paths import DSL, REAL, binary_tables, index_rows, rel, text_dumps
 
 from sratplan.acpi.sources import detect, read_tables
 from sratplan.acpi.tables import decode

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import binary_tables, rel
+from acpi_paths import binary_tables, rel
 
 from sratplan.acpi import model as m
 from sratplan.acpi import structs as S
