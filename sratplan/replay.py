@@ -1,4 +1,6 @@
-"""Replay a ``memblock=debug`` boot log through the memblock engine.
+"""Replay a ``memblock=debug`` boot log through the memblock engine
+(x86-64 boots of Linux 5.10, 6.1, 6.12 and 7.x; the rules of each come from
+the kernel profile picked from the log's ``Linux version`` line).
 
 The log is read by :mod:`sratplan.kernel.memblock_log`; every memblock
 operation it shows is re-executed, in the kernel's order, on a
