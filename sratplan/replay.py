@@ -379,8 +379,6 @@ class _Replayer:
             got = mb.phys_alloc_range(e.size, e.align, e.min_addr, e.max_addr)
         elif e.func == "memblock_alloc_exact_nid_raw":
             got = mb.alloc_exact_nid_raw(e.size, e.align, e.min_addr, e.max_addr, nid)
-        elif e.func == "memblock_phys_alloc_try_nid":
-            got = mb.phys_alloc_try_nid(e.size, e.align, nid)
         else:
             got = mb.alloc_try_nid(e.size, e.align, e.min_addr, e.max_addr, nid,
                                    raw=e.func.endswith("_raw"))

@@ -45,7 +45,7 @@ _RANGE_OP = re.compile(
     r"(?: (?P<caller>\S+))?\s*$")
 _REQUEST = re.compile(
     r"^(?P<fn>memblock_alloc_try_nid_raw|memblock_alloc_try_nid|memblock_alloc_exact_nid_raw|"
-    r"memblock_phys_alloc_range|memblock_alloc_from_nid|memblock_phys_alloc_try_nid): "
+    r"memblock_phys_alloc_range): "
     r"(?P<size>\d+) bytes align=(?P<align>0x[0-9a-fA-F]+)(?: nid=(?P<nid>-?\d+))? "
     rf"from=(?P<min>{_HEX}) max_addr=(?P<max>{_HEX})(?: (?P<caller>\S+))?\s*$")
 _DOUBLED = re.compile(rf"memblock: (?P<type>\w+) is doubled to (?P<n>\d+) at \[(?P<a>{_HEX})-(?P<b>{_HEX})\]")
