@@ -612,6 +612,11 @@ class Memblock:
         """memblock_alloc: anywhere below the current limit, any node."""
         return self.alloc_try_nid(size, align, MEMBLOCK_LOW_LIMIT, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE)
 
+    def alloc_from(self, size: int, align: int, min_addr: int) -> int:
+        """memblock_alloc_from: at or above min_addr if possible (else the
+        min_addr retry of memblock_alloc_internal applies)."""
+        return self.alloc_try_nid(size, align, min_addr, MEMBLOCK_ALLOC_ACCESSIBLE, NUMA_NO_NODE)
+
     def alloc_low(self, size: int, align: int = SMP_CACHE_BYTES) -> int:
         """memblock_alloc_low: below ARCH_LOW_ADDRESS_LIMIT (4 GiB on x86)."""
         return self.alloc_try_nid(size, align, MEMBLOCK_LOW_LIMIT, ARCH_LOW_ADDRESS_LIMIT, NUMA_NO_NODE)

@@ -392,14 +392,14 @@ def test_alloc_from_min_addr(direction):
     mb = make(direction)
     mb.add(BASE, SIZE)
     lo = BASE + 8 * M + 100                      # misaligned min_addr
-    got = mb.alloc_try_nid(4 * K, SMP_CACHE_BYTES, lo, 0)
+    got = mb.alloc_from(4 * K, SMP_CACHE_BYTES, lo)
     assert got == pick(direction, END - 4 * K, (lo + 63) & ~63)
 
 
 def test_alloc_from_above_memory_retries_below(direction):
     mb = make(direction)
     mb.add(BASE, SIZE)
-    got = mb.alloc_try_nid(4 * K, SMP_CACHE_BYTES, END + G, 0)
+    got = mb.alloc_from(4 * K, SMP_CACHE_BYTES, END + G)
     assert got == pick(direction, END - 4 * K, BASE)
 
 
