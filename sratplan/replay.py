@@ -211,6 +211,7 @@ class _Replayer:
         self.numa: NumaMeminfo | None = None    # current attempt, not yet registered
         self.numa_registered = False
         self._doubles_seen: set[int] = set()
+        self._consumed: set[int] = set()
         self.numa_dummy = False
 
     # ------------------------------------------------------------------ run
@@ -219,6 +220,9 @@ class _Replayer:
         i = 0
         while i < len(ev):
             e = ev[i]
+            if i in self._consumed:       # an allocation's reservation, already replayed
+                i += 1
+                continue
             i = self._step(ev, i, e)
         return ReplayResult(self.path, self.log.release, self.p.name, self.note, self.movable,
                             tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes))
@@ -383,7 +387,9 @@ class _Replayer:
             got = mb.alloc_try_nid(e.size, e.align, e.min_addr, e.max_addr, nid,
                                    raw=e.func.endswith("_raw"))
         self._record(e, e.func, nid, got, res, start)
-        return (j + 1) if res is not None else i + 1
+        if res is not None:
+            self._consumed.add(j)
+        return i + 1
 
     def _node_data(self, ev, i: int, e: mlog.Event) -> int:
         """alloc_node_data(nid): memblock_phys_alloc_try_nid(size, SMP_CACHE_BYTES, nid);
@@ -410,9 +416,7 @@ class _Replayer:
         last = [t for t in self.mb.trace if t[0] == "doubled"]
         got = last[-1][3] if last and last[-1][3] not in self._doubles_seen else 0
         self._doubles_seen.add(got)
-        req = mlog.Event("request", e.line, size=e.size, align=PAGE_SIZE, max_addr=self.mb.current_limit,
-                         func="memblock_double_array", caller=e.caller)
-        a = AllocResult(len(self.allocs), e.line, req.func, req.caller, e.size, PAGE_SIZE, -1, 0,
+        a = AllocResult(len(self.allocs), e.line, "memblock_double_array", e.caller, e.size, PAGE_SIZE, -1, 0,
                         self.mb.current_limit, got, e.base)
         self.allocs.append(a)
         if not a.match:
