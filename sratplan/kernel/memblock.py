@@ -197,6 +197,17 @@ class Memblock:
         m = self._memory
         return m.base[-1] + m.size[-1] if len(m) else 0
 
+    def overlaps_region(self, which: str, base: int, size: int) -> bool:
+        """memblock_overlaps_region(&memblock.<which>, base, size)."""
+        t = self._type(which)
+        size = min(size, PHYS_ADDR_MAX - base)
+        i = t.first_overlap(base)
+        return size > 0 and i < len(t) and t.base[i] < base + size
+
+    def is_reserved(self, base: int, size: int) -> bool:
+        """memblock_is_region_reserved."""
+        return self.overlaps_region("reserved", base, size)
+
     def snapshot(self) -> Snapshot:
         return Snapshot(self.memory, self.reserved, self.memory_size(), self.reserved_size(),
                         self.bottom_up, self.current_limit)

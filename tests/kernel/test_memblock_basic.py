@@ -312,3 +312,14 @@ def test_dump_node_printing_per_version():
         mb = Memblock(PROFILES[name])
         mb.reserve(G, M, nid=-1)
         assert ("on node -1" in mb.dump()[-1]) is shown
+
+
+def test_overlaps_region(mb):
+    mb.add(G, 16 * M)
+    mb.reserve(G + M, M)
+    assert mb.overlaps_region("memory", G - M, M + 1)
+    assert not mb.overlaps_region("memory", G - M, M)             # touching is not overlapping
+    assert mb.overlaps_region("memory", G + 15 * M, 4 * G)
+    assert not mb.overlaps_region("memory", G + 16 * M, M)
+    assert mb.is_reserved(G, M + 1) and not mb.is_reserved(G, M)
+    assert not mb.overlaps_region("memory", G, 0)
