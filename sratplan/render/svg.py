@@ -1,0 +1,748 @@
+"""The memory-map picture (``sratplan --format svg``).
+
+One horizontal physical-address axis, shared by stacked lanes: the firmware
+e820 map, the SRAT memory affinity ranges (hatched where hot-pluggable), the
+NUMA nodes as memblock sees them ("Early memory node ranges"), the zones of
+every node, the memory that keeps MEMBLOCK_HOTPLUG after
+numa_clear_kernel_node_hotplug (and what was cleared), the boot allocations
+(kernel image, initrd, ACPI tables, NODE_DATA, memmap, per-CPU areas,
+swiotlb, crashkernel) and the boot memory blocks.
+
+A machine mixes 4 KiB firmware entries with terabyte nodes and terabyte holes,
+so the axis is piecewise: every range boundary that appears in any lane
+starts a new segment, each segment gets a width that grows with the
+logarithm of its size (plus a small share proportional to its size, so a
+1 TiB node still looks bigger than a 1 GiB one), and large holes (no e820
+entry, no SRAT range, no RAM) shrink to a fixed-width gap drawn with a break
+mark.  Within a segment the scale is linear, and the axis labels carry the
+true addresses.  Every shape has a ``<title>`` giving its exact range, shown
+when the pointer rests on it in a browser.
+
+Presentation only: every fact comes from the Plan (``plan.nodes``,
+``plan.blocks``) and its simulation (``plan.sim``); nothing is recomputed
+here.  Pure standard library (ElementTree), so text is escaped by the
+serialiser; characters XML 1.0 cannot carry (an ACPI signature may hold any
+byte) are replaced before they reach it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from ..firmware.e820 import E820_TYPE_UNKNOWN
+
+SVG_NS = "http://www.w3.org/2000/svg"
+PAGE = 4096
+
+# canvas geometry (px)
+WIDTH = 1360
+LEFT = 160            # lane captions live left of the axis
+RIGHT = 24
+LANE_H = 26
+LANE_GAP = 8
+FONT = 11
+CHAR_W = 6.4          # rough width of one character at FONT px sans-serif
+MIN_SEG = 5.0         # narrowest segment, so a 4 KiB entry stays visible
+GAP_W = 26.0          # width of a compressed hole
+GAP_MIN = 16 << 20    # holes at least this big are compressed with a break mark
+MIN_MARK = 3.0        # narrowest drawn allocation marker
+MAX_LABEL_ROWS = 7
+
+E820_STYLE = {
+    1: ("#a9dc8f", "usable RAM"),
+    128: ("#7fbf6a", "reserved-kern RAM (type 128)"),
+    2: ("#a6a6a6", "reserved"),
+    3: ("#f2cf4a", "ACPI data"),
+    4: ("#e39b4c", "ACPI NVS"),
+    5: ("#d9534f", "unusable"),
+    7: ("#a77bca", "persistent memory"),
+    12: ("#c5a3e0", "persistent memory (legacy, type 12)"),
+    0xEFFFFFFF: ("#6bb7e6", "soft reserved"),
+}
+E820_OTHER = ("#505050", "other / unknown type")
+
+ZONE_STYLE = {
+    "DMA": "#f08a80",
+    "DMA32": "#f6bd60",
+    "Normal": "#5b9bd5",
+    "Movable": "#4cc38a",
+    "Device": "#b084cc",
+}
+
+NODE_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                "#9c755f", "#bab0ac")
+
+HOTPLUG_KEPT = "#e67e22"
+HOTPLUG_CLEARED = "#7f7f7f"
+
+BLOCK_STYLE = {
+    "offlinable": ("#27ae60", "offlinable (Movable, free of boot allocations)"),
+    "movable-busy": ("#e74c3c", "Movable but not offlinable (holes or boot allocations)"),
+    "kernel": ("#c9ced3", "kernel zone (not offlinable)"),
+    "none": ("#6c7a89", "spans zones or nodes (valid_zones none)"),
+}
+
+MARK_STYLE = {
+    "kernel": ("#c0392b", "kernel image"),
+    "initrd": ("#8e44ad", "initrd"),
+    "acpi": ("#b7950b", "ACPI tables"),
+    "node_data": ("#1f4e79", "NODE_DATA"),
+    "memmap": ("#117a65", "memmap (struct pages)"),
+    "percpu": ("#6c3483", "per-CPU areas"),
+    "swiotlb": ("#a04000", "swiotlb"),
+    "crash": ("#17202a", "crashkernel"),
+}
+
+_XML_BAD = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text) -> str:
+    """Text XML 1.0 can carry: anything else becomes U+FFFD (ET escapes the rest)."""
+    return _XML_BAD.sub("\ufffd", str(text))
+
+
+def human(nbytes: int) -> str:
+    """A short binary size: ``4 KiB``, ``640 KiB``, ``3.5 GiB``, ``16 TiB``."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    v = float(nbytes)
+    i = 0
+    while v >= 1024 and i < len(units) - 1:
+        v /= 1024
+        i += 1
+    if v >= 100 or v == int(v):
+        return f"{v:.0f} {units[i]}"
+    return f"{v:.3g} {units[i]}"
+
+
+def _f(v: float) -> str:
+    return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- scale
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: int
+    end: int          # exclusive
+    x0: float
+    x1: float
+    gap: bool         # a compressed hole drawn with a break mark
+
+
+class AddressScale:
+    """Piecewise-linear map from physical addresses to x pixels.
+
+    ``ranges`` are the ``(start, end_exclusive)`` ranges drawn in any lane;
+    their boundaries cut ``[0, top)`` into segments.  Covered segments get
+    ``MIN_SEG`` plus a share of the free width that grows with log2 of their
+    size (and a little with the size itself); uncovered segments of at least
+    ``GAP_MIN`` bytes become fixed-width gaps.  ``x`` is monotonic, maps 0 to
+    ``x0`` and ``top`` to ``x0 + width``.
+    """
+
+    def __init__(self, ranges, x0: float, width: float):
+        ranges = [(max(0, int(s)), min(int(e), 1 << 64)) for s, e in ranges]
+        ranges = [(s, e) for s, e in ranges if e > s]
+        top = max((e for _, e in ranges), default=1 << 30)
+        cuts = {0, top}
+        for s, e in ranges:
+            cuts.add(s)
+            cuts.add(e)
+        cuts = sorted(c for c in cuts if c <= top)
+        merged = []
+        for s, e in sorted(ranges):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        starts = [m[0] for m in merged]
+
+        def covered(a, b):
+            i = bisect.bisect_right(starts, a) - 1
+            return i >= 0 and merged[i][1] >= b
+
+        pieces = []
+        for a, b in zip(cuts, cuts[1:]):
+            gap = not covered(a, b) and b - a >= GAP_MIN
+            pieces.append((a, b, gap))
+        n = len(pieces)
+        ngap = sum(1 for p in pieces if p[2])
+        floor, gapw = MIN_SEG, GAP_W
+        # many segments: shrink the fixed parts so the free share stays positive
+        fixed = (n - ngap) * floor + ngap * gapw
+        if fixed > width * 0.6:
+            k = width * 0.6 / fixed
+            floor, gapw = floor * k, gapw * k
+        free = width - (n - ngap) * floor - ngap * gapw
+        total = sum(b - a for a, b, g in pieces if not g) or 1
+        weights = []
+        for a, b, g in pieces:
+            if g:
+                weights.append(0.0)
+            else:
+                size = b - a
+                weights.append(math.log2(size / PAGE + 1) + 1 + 40 * (size / total) ** 0.5)
+        wsum = sum(weights) or 1.0
+        segs = []
+        x = x0
+        for (a, b, g), w in zip(pieces, weights):
+            px = gapw if g else floor + free * w / wsum
+            segs.append(Segment(a, b, x, x + px, g))
+            x += px
+        self.segments = tuple(segs)
+        self.top = top
+        self.x0 = x0
+        self.x1 = x
+        self._starts = [s.start for s in segs]
+
+    def x(self, addr: int) -> float:
+        """x pixel of byte address ``addr`` (clamped to the axis)."""
+        if addr <= 0 or not self.segments:
+            return self.x0
+        if addr >= self.top:
+            return self.x1
+        i = bisect.bisect_right(self._starts, addr) - 1
+        s = self.segments[i]
+        return s.x0 + (s.x1 - s.x0) * (addr - s.start) / (s.end - s.start)
+
+    def span(self, start: int, end: int, minimum: float = 0.0) -> tuple[float, float]:
+        """x pixels of ``[start, end)``, widened around its middle to ``minimum``."""
+        a, b = self.x(start), self.x(end)
+        if b - a < minimum:
+            mid = (a + b) / 2
+            a, b = mid - minimum / 2, mid + minimum / 2
+        return a, b
+
+
+# --------------------------------------------------------------------------- picture
+
+
+class _Svg:
+    def __init__(self):
+        self.root = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1",
+                                       "font-family": "DejaVu Sans, Arial, Helvetica, sans-serif",
+                                       "font-size": str(FONT)})
+        self.defs = ET.SubElement(self.root, "defs")
+
+    def el(self, parent, tag, attrs=None, text=None, title=None):
+        e = ET.SubElement(parent if parent is not None else self.root, tag,
+                          {k: _clean(v) for k, v in (attrs or {}).items()})
+        if title:
+            ET.SubElement(e, "title").text = _clean(title)
+        if text is not None:
+            e.text = _clean(text)
+        return e
+
+    def rect(self, parent, x, y, w, h, fill, title=None, **extra):
+        attrs = {"x": _f(x), "y": _f(y), "width": _f(max(w, 0.0)), "height": _f(h), "fill": fill}
+        attrs.update({k.replace("_", "-"): v for k, v in extra.items()})
+        return self.el(parent, "rect", attrs, title=title)
+
+    def text(self, parent, x, y, s, **extra):
+        attrs = {"x": _f(x), "y": _f(y)}
+        attrs.update({k.replace("_", "-"): str(v) for k, v in extra.items()})
+        return self.el(parent, "text", attrs, text=s)
+
+    def hatch(self, pid, colour, background="none"):
+        p = self.el(self.defs, "pattern", {"id": pid, "patternUnits": "userSpaceOnUse", "width": "6", "height": "6",
+                                           "patternTransform": "rotate(45)"})
+        if background != "none":
+            self.el(p, "rect", {"width": "6", "height": "6", "fill": background})
+        self.el(p, "rect", {"width": "2.5", "height": "6", "fill": colour})
+        return f"url(#{pid})"
+
+
+def _rng(s: int, e: int) -> str:
+    return f"[{s:#x}-{e - 1:#x}] {human(e - s)}"
+
+
+def _fits(w: float, s: str) -> bool:
+    return len(s) * CHAR_W + 6 <= w
+
+
+def _inlabel(svg, g, a, b, y, s, colour="#111"):
+    """Write ``s`` centred in [a, b] of a lane when it fits."""
+    if _fits(b - a, s):
+        svg.text(g, (a + b) / 2, y + LANE_H / 2 + 4, s, text_anchor="middle", fill=colour)
+
+
+def _sim(plan, name, default=None):
+    sim = getattr(plan, "sim", None)
+    return getattr(sim, name, default) if sim is not None else default
+
+
+def _e820_lanes(plan):
+    """(caption, entries) for the firmware map and, when mem=/memmap= changed it, the user map."""
+    e = _sim(plan, "e820")
+    if e is None:
+        return []
+    lanes = [("e820 (firmware)", tuple(e.firmware))]
+    if e.user is not None and tuple(e.user) != tuple(e.firmware):
+        lanes.append(("e820 (after mem=/memmap=)", tuple(e.user)))
+    return lanes
+
+
+def _zone_spans(n):
+    out = []
+    for z in n.zones:
+        if z.start_pfn is not None and z.spanned:
+            out.append((z.zone, z.start_pfn * PAGE, (z.start_pfn + z.spanned) * PAGE, z))
+    return out
+
+
+def _hotplug_pieces(plan):
+    """(start, end, kept, nid, cleared_by): memory in SRAT hot-pluggable ranges,
+    split by whether memblock still carries MEMBLOCK_HOTPLUG there."""
+    early = _sim(plan, "early")
+    hp_flag = getattr(getattr(plan.machine, "profile", None), "flag_hotplug", 0x1)
+    kept = []
+    if early is not None:
+        kept = [(r.base, r.base + r.size, r.nid) for r in early.memblock.memory if r.flags & hp_flag]
+    out = [(s, e, True, nid, ()) for s, e, nid in kept]
+    for n in plan.nodes:
+        for s, e_incl, hp in n.srat_ranges:
+            if not hp:
+                continue
+            for ms, me_incl in n.memory_ranges:
+                a, b = max(s, ms), min(e_incl, me_incl) + 1
+                if a >= b:
+                    continue
+                # subtract what still has the flag
+                cur = a
+                for ks, ke, _ in sorted(kept):
+                    if ke <= cur or ks >= b:
+                        continue
+                    if ks > cur:
+                        out.append((cur, ks, False, n.node, n.hotplug_cleared_by))
+                    cur = max(cur, ke)
+                if cur < b:
+                    out.append((cur, b, False, n.node, n.hotplug_cleared_by))
+    return sorted(out)
+
+
+def _markers(plan):
+    """(kind, start, end, label, detail) for every boot allocation the picture marks."""
+    out = []
+    ld = _sim(plan, "loader")
+    if ld is not None:
+        if ld.kernel_text is not None and ld.kernel_reserve_end:
+            out.append(("kernel", ld.kernel_text, ld.kernel_reserve_end, "kernel", "kernel image"))
+        if ld.initrd:
+            out.append(("initrd", ld.initrd[0], ld.initrd[1], "initrd", "initrd"))
+        for sig, addr, ln in ld.acpi_tables or ():
+            if ln > 0:
+                out.append(("acpi", addr, addr + ln, str(sig), f"ACPI table {sig}"))
+    for n in plan.nodes:
+        if n.node_data:
+            on = f" (on node {n.node_data_on})" if n.node_data_on not in (None, n.node) else ""
+            out.append(("node_data", n.node_data[0], n.node_data[1] + 1, f"NODE_DATA{n.node}",
+                        f"NODE_DATA of node {n.node}{on}"))
+    late = _sim(plan, "late")
+    if late is not None:
+        sparse = getattr(late, "sparse", None)
+        for nid, s, e in getattr(sparse, "memmap", None) or ():
+            out.append(("memmap", s, e, f"memmap{nid}", f"memmap (struct pages) of node {nid}"))
+        for nid, s, e in getattr(late, "percpu", None) or ():
+            out.append(("percpu", s, e, f"percpu{nid}", f"per-CPU area, node {nid}"))
+        sw = getattr(late, "swiotlb", None)
+        if sw:
+            out.append(("swiotlb", sw[0], sw[1], "swiotlb", "swiotlb bounce buffer"))
+        for item in getattr(late, "crashkernel", None) or ():
+            if isinstance(item, (tuple, list)) and len(item) >= 2:
+                s, e = item[-2], item[-1]
+                if isinstance(s, int) and isinstance(e, int) and e > s:
+                    out.append(("crash", s, e, "crashkernel", "crashkernel reservation"))
+    return [m for m in out if isinstance(m[1], int) and isinstance(m[2], int) and m[2] > m[1]]
+
+
+def _cluster_markers(marks, scale):
+    """Join markers of one kind that land within a few pixels of each other
+    into one labelled group (the ACPI tables of a machine sit together)."""
+    items = sorted((scale.x(s), scale.x(e), kind, s, e, lab, det) for kind, s, e, lab, det in marks)
+    groups = []
+    for xa, xb, kind, s, e, lab, det in items:
+        for gr in reversed(groups[-6:]):
+            if gr["kind"] == kind and xa - gr["xb"] < 6:
+                gr["xb"] = max(gr["xb"], xb)
+                gr["end"] = max(gr["end"], e)
+                gr["labels"].append(lab)
+                gr["details"].append(f"{det} {_rng(s, e)}")
+                break
+        else:
+            groups.append({"kind": kind, "xa": xa, "xb": xb, "start": s, "end": e, "labels": [lab],
+                           "details": [f"{det} {_rng(s, e)}"]})
+    for gr in groups:
+        labs = gr["labels"]
+        if gr["kind"] == "acpi":
+            # a boot log that only says where the tables lie gives the pseudo-signature "ACPI"
+            sigs = [x for x in labs if x != "ACPI"]
+            if not sigs:
+                text = "ACPI tables"
+            elif len(labs) <= 4:
+                text = "ACPI " + " ".join(sigs)
+            else:
+                text = f"ACPI x{len(labs)} ({' '.join(sigs[:3])} ...)"
+        elif len(labs) == 1:
+            text = labs[0]
+        else:
+            text = f"{MARK_STYLE[gr['kind']][1].split(' (')[0]} x{len(labs)}"
+        gr["text"] = text
+    return groups
+
+
+def _place_rows(items, x_left, x_right):
+    """Greedy rows for labels ``(x, text)``: row index per item, or None when
+    every row is taken there (the label is then left to the tooltip)."""
+    ends = []
+    rows = []
+    for x, text in items:
+        w = len(text) * CHAR_W + 4
+        a = min(max(x - 3, x_left), x_right - w)
+        for r, end in enumerate(ends):
+            if a > end:
+                ends[r] = a + w
+                rows.append((r, a))
+                break
+        else:
+            if len(ends) < MAX_LABEL_ROWS:
+                ends.append(a + w)
+                rows.append((len(ends) - 1, a))
+            else:
+                rows.append((None, a))
+    return rows, len(ends)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap to at most ``width`` characters a line (long words are cut)."""
+    lines, cur = [], ""
+    for word in text.split():
+        while len(word) > width:
+            if cur:
+                lines.append(cur)
+                cur = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if cur and len(cur) + 1 + len(word) > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}" if cur else word
+    if cur:
+        lines.append(cur)
+    return lines or [""]
+
+
+def _verdict(plan) -> str:
+    v = plan.verdict or {}
+    if v.get("hot_removable"):
+        try:
+            nb = int(v.get("bytes", "0x0"), 16)
+        except (TypeError, ValueError):
+            nb = 0
+        nodes = ", ".join(str(n) for n in v.get("nodes", ()))
+        return f"memory can be hot-removed: {human(nb)} on node(s) {nodes}"
+    return f"no memory can be hot-removed: {v.get('blocker') or 'see findings'}"
+
+
+def _block_kind(r) -> str:
+    if r.valid_zones == "none":
+        return "none"
+    if r.offlinable:
+        return "offlinable"
+    if r.valid_zones == "Movable":
+        return "movable-busy"
+    return "kernel"
+
+
+def render(plan) -> str:
+    """The SVG picture of ``plan`` (a :class:`sratplan.plan.Plan`) as a string."""
+    svg = _Svg()
+    e820_lanes = _e820_lanes(plan)
+    hp = _hotplug_pieces(plan)
+    marks = _markers(plan)
+
+    ranges = []
+    for _, entries in e820_lanes:
+        ranges += [(x.start, x.end) for x in entries]
+    for n in plan.nodes:
+        ranges += [(s, e + 1) for s, e, _ in n.srat_ranges]
+        ranges += [(s, e + 1) for s, e in n.memory_ranges]
+        ranges += [(s, e) for _, s, e, _ in _zone_spans(n)]
+    scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT)
+    # allocations outside every drawn range (should not happen) still get a place
+    marks = [m for m in marks if m[1] < scale.top]
+
+    groups = _cluster_markers(marks, scale)
+    rows, nrows = _place_rows([((g["xa"] + g["xb"]) / 2, g["text"]) for g in groups], LEFT, WIDTH - RIGHT)
+
+    # ---- vertical layout
+    y = 22
+    title = f"sratplan memory map: kernel {plan.kernel}, NUMA from {plan.numa_source}, " \
+            f"{sum(1 for n in plan.nodes if n.online)} online node(s) of {len(plan.nodes)}"
+    svg.text(None, 12, y, title, font_size=15, font_weight="bold")
+    y += 18
+    for line in _wrap("VERDICT: " + _verdict(plan), int((WIDTH - 24) / 7.0))[:4]:
+        svg.text(None, 12, y, line, font_size=12,
+                 fill="#1e8449" if (plan.verdict or {}).get("hot_removable") else "#a93226")
+        y += 15
+    cmd = getattr(getattr(plan.machine, "cmdline", None), "raw", "") or "(empty)"
+    for line in _wrap(f"command line: {cmd}", int((WIDTH - 24) / 5.8))[:3]:
+        svg.text(None, 12, y, line, font_size=10, fill="#444")
+        y += 14
+    svg.text(None, 12, y, "Axis not to scale: each segment's width grows with the logarithm of its size; "
+             "// marks a compressed hole; tick labels are true addresses; hover a shape for its exact range.",
+             font_size=10, fill="#444")
+    y += 10
+    label_top = y + 6
+    y = label_top + nrows * 15 + 6
+
+    lanes = [(cap, "e820", entries) for cap, entries in e820_lanes]
+    lanes += [("SRAT ranges", "srat", None), ("NUMA nodes", "nodes", None), ("zones", "zones", None),
+              ("MEMBLOCK_HOTPLUG", "hotplug", None), ("boot allocations", "alloc", None),
+              ("memory blocks", "blocks", None)]
+    lane_y = {}
+    for cap, key, _ in lanes:
+        lane_y[cap] = y
+        y += LANE_H + LANE_GAP
+    lanes_top = label_top + nrows * 15 + 6
+    lanes_bottom = y - LANE_GAP
+
+    g_lanes = svg.el(None, "g", {"id": "lanes"})
+    # lane backgrounds and captions
+    for cap, key, _ in lanes:
+        ly = lane_y[cap]
+        svg.rect(g_lanes, scale.x0, ly, scale.x1 - scale.x0, LANE_H, "#f7f7f7", stroke="#e0e0e0")
+        svg.text(g_lanes, LEFT - 8, ly + LANE_H / 2 + 4, cap, text_anchor="end", font_weight="bold")
+
+    hatch_cache = {}
+
+    def hatch(colour, bg="#ffffff"):
+        key = (colour, bg)
+        if key not in hatch_cache:
+            hatch_cache[key] = svg.hatch(f"h{len(hatch_cache)}", colour, bg)
+        return hatch_cache[key]
+
+    def node_colour(nid):
+        return NODE_COLOURS[nid % len(NODE_COLOURS)]
+
+    used_e820 = {}
+    for cap, key, entries in lanes:
+        ly = lane_y[cap]
+        g = svg.el(g_lanes, "g", {"class": key})
+        if key == "e820":
+            for x in entries:
+                colour, name = E820_STYLE.get(x.type, E820_OTHER)
+                if x.type not in E820_STYLE:
+                    name = "unknown type" if x.type == E820_TYPE_UNKNOWN else f"type {x.type}"
+                    used_e820[E820_OTHER[1]] = E820_OTHER[0]
+                else:
+                    used_e820[name] = colour
+                a, b = scale.span(x.start, x.end, 1.0)
+                svg.rect(g, a, ly, b - a, LANE_H, colour, title=f"e820 {name} {_rng(x.start, x.end)}",
+                         stroke="#ffffff", stroke_width="0.5")
+                _inlabel(svg, g, a, b, ly, name if _fits(b - a, name) else "")
+        elif key == "srat":
+            for n in plan.nodes:
+                c = node_colour(n.node)
+                for s, e_incl, hp_flag in n.srat_ranges:
+                    a, b = scale.span(s, e_incl + 1, 1.0)
+                    fill = hatch(c) if hp_flag else c
+                    svg.rect(g, a, ly, b - a, LANE_H, fill, stroke=c, stroke_width="1",
+                             title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
+                                   f"{' hot-pluggable' if hp_flag else ''} {_rng(s, e_incl + 1)}")
+                    lab = f"N{n.node}" + (" hotplug" if hp_flag else "")
+                    if not _fits(b - a, lab):
+                        lab = f"N{n.node}"
+                    if _fits(b - a, lab):
+                        w = len(lab) * CHAR_W + 4
+                        svg.rect(g, (a + b) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.85")
+                    _inlabel(svg, g, a, b, ly, lab)
+        elif key == "nodes":
+            for n in plan.nodes:
+                c = node_colour(n.node)
+                for s, e_incl in n.memory_ranges:
+                    a, b = scale.span(s, e_incl + 1, 1.0)
+                    svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
+                             title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
+                    lab = f"node {n.node}" if _fits(b - a, f"node {n.node}") else f"{n.node}"
+                    _inlabel(svg, g, a, b, ly, lab, colour="#ffffff")
+        elif key == "zones":
+            for n in plan.nodes:
+                for zname, s, e, z in _zone_spans(n):
+                    c = ZONE_STYLE.get(zname, "#999999")
+                    a, b = scale.span(s, e, 1.0)
+                    svg.rect(g, a, ly, b - a, LANE_H, c, opacity="0.35",
+                             title=f"node {n.node} {zname}: start_pfn {z.start_pfn:#x}, spanned {z.spanned}, "
+                                   f"present {z.present}, managed ~{z.managed} pages; {_rng(s, e)}")
+                    for ms, me_incl in n.memory_ranges:
+                        ra, rb = max(s, ms), min(e, me_incl + 1)
+                        if ra < rb:
+                            xa, xb = scale.span(ra, rb, 1.0)
+                            svg.rect(g, xa, ly + 3, xb - xa, LANE_H - 6, c,
+                                     title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
+                    svg.rect(g, a, ly, b - a, LANE_H, "none", stroke="#333333", stroke_width="0.6")
+                    lab = f"{zname} n{n.node}" if _fits(b - a, f"{zname} n{n.node}") else zname
+                    _inlabel(svg, g, a, b, ly, lab)
+        elif key == "hotplug":
+            if not hp:
+                svg.text(g, scale.x0 + 6, ly + LANE_H / 2 + 4, "no memory in SRAT hot-pluggable ranges",
+                         fill="#777777", font_style="italic")
+            for s, e, kept, nid, why in hp:
+                a, b = scale.span(s, e, 1.0)
+                if kept:
+                    svg.rect(g, a, ly, b - a, LANE_H, HOTPLUG_KEPT,
+                             title=f"node {nid}: MEMBLOCK_HOTPLUG kept {_rng(s, e)}")
+                    _inlabel(svg, g, a, b, ly, "hotplug kept" if _fits(b - a, "hotplug kept") else "kept")
+                else:
+                    cause = ", ".join(why) if why else "reservation"
+                    svg.rect(g, a, ly, b - a, LANE_H, hatch(HOTPLUG_CLEARED), stroke=HOTPLUG_CLEARED,
+                             title=f"node {nid}: MEMBLOCK_HOTPLUG cleared ({cause}) {_rng(s, e)}")
+                    lab = f"cleared: {cause}"
+                    if not _fits(b - a, lab):
+                        lab = "cleared" if _fits(b - a, "cleared") else ""
+                    if lab:
+                        w = len(lab) * CHAR_W + 4
+                        svg.rect(g, (a + b) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.9")
+                    _inlabel(svg, g, a, b, ly, lab)
+        elif key == "alloc":
+            for kind, s, e, lab, det in sorted(marks, key=lambda m: (m[1], m[2])):
+                c = MARK_STYLE[kind][0]
+                a, b = scale.span(s, e, MIN_MARK)
+                svg.rect(g, a, ly + 2, b - a, LANE_H - 4, c, opacity="0.85", title=f"{det} {_rng(s, e)}")
+        elif key == "blocks":
+            bs = plan.block_size
+            for r in plan.blocks:
+                kind = _block_kind(r)
+                c = BLOCK_STYLE[kind][0]
+                a, b = scale.span(r.start, r.end, 1.0)
+                nblk = r.last - r.first + 1
+                why = f"; not offlinable: {r.why}" if r.why else "; offlinable"
+                svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
+                         title=f"memory block{'s' if nblk > 1 else ''} {r.first}"
+                               f"{'-' + str(r.last) if nblk > 1 else ''} ({human(bs)} each), nodes "
+                               f"{','.join(map(str, r.nodes))}, valid_zones {r.valid_zones}{why}; "
+                               f"{_rng(r.start, r.end)}")
+                lab = f"{r.first}-{r.last}" if nblk > 1 else str(r.first)
+                _inlabel(svg, g, a, b, ly, lab)
+
+    # ---- marker labels with leader lines down to the allocation lane
+    alloc_y = lane_y["boot allocations"]
+    g_marks = svg.el(None, "g", {"id": "markers"})
+    for gr, (row, lx) in zip(groups, rows):
+        c = MARK_STYLE[gr["kind"]][0]
+        xm = (gr["xa"] + gr["xb"]) / 2
+        tip = "\n".join(gr["details"][:40]) + (f"\n... {len(gr['details']) - 40} more" if len(gr["details"]) > 40
+                                                else "")
+        if row is None:
+            continue
+        ty = label_top + row * 15 + 11
+        svg.el(g_marks, "line", {"x1": _f(xm), "y1": _f(ty + 3), "x2": _f(xm), "y2": _f(alloc_y + 2),
+                                 "stroke": c, "stroke-width": "0.8", "stroke-dasharray": "2,2", "opacity": "0.7"})
+        t = svg.text(g_marks, lx, ty, gr["text"], fill=c, font_weight="bold", font_size=10)
+        ET.SubElement(t, "title").text = _clean(tip)
+
+    # ---- compressed holes: a break mark across all lanes
+    g_gaps = svg.el(None, "g", {"id": "gaps"})
+    for sgm in scale.segments:
+        if not sgm.gap:
+            continue
+        w = sgm.x1 - sgm.x0
+        svg.rect(g_gaps, sgm.x0 + 1, lanes_top - 2, w - 2, lanes_bottom - lanes_top + 4, "#ffffff",
+                 title=f"hole (nothing in any lane) {_rng(sgm.start, sgm.end)}, drawn compressed")
+        for off in (-3, 3):
+            xm = sgm.x0 + w / 2 + off
+            pts = []
+            yy = lanes_top - 2
+            k = 0
+            while yy < lanes_bottom + 2:
+                pts.append(f"{_f(xm + (3 if k % 2 else -3))},{_f(yy)}")
+                yy += 6
+                k += 1
+            svg.el(g_gaps, "polyline", {"points": " ".join(pts), "fill": "none", "stroke": "#555555",
+                                        "stroke-width": "1"})
+        hl = human(sgm.end - sgm.start)
+        svg.text(g_gaps, sgm.x0 + w / 2, lanes_bottom + 12, hl, text_anchor="middle", font_size=8, fill="#555555")
+
+    # ---- axis: a tick at every segment boundary, true address labels where they fit
+    y = lanes_bottom + 16
+    g_axis = svg.el(None, "g", {"id": "axis"})
+    svg.el(g_axis, "line", {"x1": _f(scale.x0), "y1": _f(y), "x2": _f(scale.x1), "y2": _f(y), "stroke": "#333333"})
+    important = set()
+    for n in plan.nodes:
+        for s, e in n.memory_ranges:
+            important.update((s, e + 1))
+        for _, s, e, _ in _zone_spans(n):
+            important.update((s, e))
+    cuts = sorted({s.start for s in scale.segments} | {scale.top})
+    order = sorted(cuts, key=lambda c: (c not in important, c))
+    placed = []
+    for c in order:
+        xc = scale.x(c)
+        svg.el(g_axis, "line", {"x1": _f(xc), "y1": _f(y), "x2": _f(xc), "y2": _f(y + 4), "stroke": "#333333"})
+        if all(abs(xc - p) >= 12 for p in placed):
+            placed.append(xc)
+    label_len = 0
+    for xc in sorted(placed):
+        c = next(cc for cc in cuts if abs(scale.x(cc) - xc) < 1e-9)
+        s = f"{c:#x}" + (f" ({human(c)})" if c else "")
+        label_len = max(label_len, len(s))
+        # rotated so the text runs down and to the left of its tick: the
+        # caption margin takes the first labels, nothing runs off the right
+        svg.text(g_axis, xc + 3, y + 9, s, font_size=9, font_family="DejaVu Sans Mono, monospace",
+                 text_anchor="end", transform=f"rotate(-50 {_f(xc + 3)} {_f(y + 9)})")
+    y += 14 + label_len * 5.4 * 0.77 + 14
+
+    # ---- legend: one line per lane family, only what the picture uses
+    zones_used = [z for z in ZONE_STYLE if any(zn == z for n in plan.nodes for zn, *_ in _zone_spans(n))]
+    marks_used = [k for k in MARK_STYLE if any(m[0] == k for m in marks)]
+    blocks_used = [k for k in BLOCK_STYLE if any(_block_kind(r) == k for r in plan.blocks)]
+    shown_nodes = plan.nodes[:len(NODE_COLOURS)]
+    node_items = [(node_colour(n.node), f"node {n.node}") for n in shown_nodes]
+    if len(plan.nodes) > len(shown_nodes):
+        node_items.append(("#ffffff", f"(colours repeat every {len(NODE_COLOURS)} nodes)"))
+    if any(h for n in plan.nodes for *_, h in n.srat_ranges):
+        node_items.append((hatch("#444444"), "SRAT hot-pluggable (hatched)"))
+    hp_items = []
+    if any(p[2] for p in hp):
+        hp_items.append((HOTPLUG_KEPT, "MEMBLOCK_HOTPLUG kept (movable_node can use it)"))
+    if any(not p[2] for p in hp):
+        hp_items.append((hatch(HOTPLUG_CLEARED), "flag cleared: a boot reservation sits in the node"))
+    groups_leg = [
+        ("e820", [(c, name) for name, c in used_e820.items()]),
+        ("nodes", node_items),
+        ("zones", [(ZONE_STYLE[z], z) for z in zones_used]
+         + ([("#dddddd", "light: spanned, dark: present")] if zones_used else [])),
+        ("hotplug", hp_items),
+        ("allocations", [MARK_STYLE[k] for k in marks_used]),
+        (f"blocks ({human(plan.block_size)})", [BLOCK_STYLE[k] for k in blocks_used]),
+    ]
+    g_leg = svg.el(None, "g", {"id": "legend"})
+    for head, items in groups_leg:
+        if not items:
+            continue
+        svg.text(g_leg, 12, y + 10, head + ":", font_weight="bold")
+        x = 140
+        for fill, name in items:
+            w = 16 + len(name) * CHAR_W + 14
+            if x + w > WIDTH - RIGHT:
+                x, y = 140, y + 17
+            svg.rect(g_leg, x, y, 12, 12, fill, stroke="#555555", stroke_width="0.5")
+            svg.text(g_leg, x + 16, y + 10, name)
+            x += w
+        y += 18
+    y += 10
+
+    svg.root.set("width", str(WIDTH))
+    svg.root.set("height", str(int(math.ceil(y))))
+    svg.root.set("viewBox", f"0 0 {WIDTH} {int(math.ceil(y))}")
+    bg = ET.Element("rect", {"width": "100%", "height": "100%", "fill": "#ffffff"})
+    svg.root.insert(1, bg)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg.root, encoding="unicode") + "\n"
+
+
+__all__ = ["render", "AddressScale", "Segment", "human"]
