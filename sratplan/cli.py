@@ -82,6 +82,98 @@ def run_replay(args) -> int:
     return cmd.run(args)
 
 
+def build_live_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sratplan live",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Predict the boot of this machine (or of a capture made with 'sratplan capture')\n"
+            "and compare it with what the running kernel did: /proc/zoneinfo,\n"
+            "/sys/devices/system/memory and /sys/devices/system/node.  Every disagreement\n"
+            "is listed; managed pages are compared within 0.5 %% or 256 pages."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sudo sratplan live\n"
+            "  sratplan live --sysroot capture-host42/ --format json\n"
+            "\nexit status: 0 agree, 1 disagreement (or nothing to compare), 2 unreadable input\n"
+        ),
+    )
+    p.add_argument("--sysroot", metavar="DIR", help="read everything below DIR instead of / (a capture)")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--cmdline", metavar="STR", help="override /proc/cmdline")
+    p.add_argument("--kernel", metavar="V", help="kernel profile (default: from the running kernel's release)")
+    p.add_argument("--initrd", metavar="START:SIZE", help="initrd placement (default: from the boot log)")
+    p.add_argument("--kernel-image", metavar="START:SIZE",
+                   help="kernel reservation (default: from /proc/iomem when readable)")
+    return p
+
+
+def run_live(args) -> int:
+    from .commands import live as cmd
+
+    return cmd.run(args)
+
+
+def build_capture_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sratplan capture",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Write a sysroot capture of exactly the files 'sratplan live' reads (ACPI\n"
+            "NUMA tables, firmware memmap, command line, release, zoneinfo, iomem, memory\n"
+            "blocks, node states, and the kernel log when readable), to be checked\n"
+            "elsewhere with 'sratplan live --sysroot DIR' or 'sratplan audit DIR'."
+        ),
+        epilog="examples:\n  sudo sratplan capture /tmp/host42\n  sratplan live --sysroot /tmp/host42\n",
+    )
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.add_argument("--sysroot", metavar="SRC", help="capture from SRC instead of / (re-capture a capture)")
+    return p
+
+
+def run_capture(args) -> int:
+    from .commands import capture as cmd
+
+    return cmd.run(args)
+
+
+def build_audit_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="sratplan audit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Plan many machines at once: one row per input with its nodes, RAM,\n"
+            "hotpluggable and predicted Movable memory, verdict and top findings, then\n"
+            "counts by verdict and by finding code.  PATH may be an acpidump file, a\n"
+            "binary table, a sysroot capture, or a directory of them (searched\n"
+            "recursively; sibling NAME.SRAT/NAME.SLIT/... files form one machine)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sratplan audit dumps/ --jobs 8\n"
+            "  sratplan audit captures/ --cmdline movable_node --format csv > fleet.csv\n"
+            "\nexit status: 0 every input processed, 1 some inputs could not be read, 2 usage\n"
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json", "jsonl", "csv", "markdown"), default="table")
+    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--cmdline", metavar="STR",
+                   help="plan every machine with this command line (default: each machine's own, "
+                        "and the recommended one for the Movable column)")
+    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10, 6.1, 6.12 or 7.2 (default: newest)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    return p
+
+
+def run_audit(args) -> int:
+    from .commands import audit as cmd
+
+    return cmd.run(args)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:

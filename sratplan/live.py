@@ -337,6 +337,24 @@ def read_actual(sysroot=None) -> Actual:
 # ---------------------------------------------------------------- the machine
 
 
+def memmap_files(memmap: Path) -> list:
+    """The files of a /sys/firmware/memmap tree: ``N/{start,end,type}``."""
+    try:
+        names = sorted((d for d in os.listdir(memmap) if d.isdigit() and len(d) < 9), key=int)
+    except OSError:
+        return []
+    return [f"{n}/{f}" for n in names for f in ("start", "end", "type")]
+
+
+def _check_memmap(memmap: Path) -> None:
+    # the e820 reader opens these files plainly: refuse anything that is not
+    # a regular file (a FIFO would block it) before handing the tree over
+    for rel in memmap_files(memmap):
+        p = memmap / rel
+        if os.path.lexists(p) and not _regular(p):
+            raise InputError("not a regular file", path=str(p))
+
+
 def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None, kernel=None, initrd=None,
                       kernel_image=None, cpus=None):
     """The Machine of a running system or a sysroot capture.
@@ -363,7 +381,7 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
     paths = []
     for sig in PLAN_TABLES:
         p = tdir / sig
-        if sig in names:
+        if sig in names and _regular(p):
             try:
                 with open(p, "rb") as fh:
                     fh.read(1)
@@ -371,11 +389,13 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
                 raise InputError(f"cannot read {p} (permission denied): {HOW_TO}") from None
             except OSError:
                 continue
-            if _regular(p):
-                paths.append(str(p))
+            paths.append(str(p))
     assumptions = []
     memmap = root / MEMMAP
-    e820_src = e820 or (str(memmap) if memmap.is_dir() else None)
+    e820_src = e820
+    if e820_src is None and memmap.is_dir():
+        _check_memmap(memmap)
+        e820_src = str(memmap)
     cl = cmdline
     if cl is None:
         raw = _read_text(root, CMDLINE, 1 << 16)
