@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import InputError
+from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
 from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
 from .kernel.numa import NumaMeminfo
@@ -50,6 +50,11 @@ SZ_1M = 1 << 20
 ULLONG_MAX = (1 << 64) - 1
 
 SCHEMA = "sratplan.replay/1"
+
+# Region arrays start at 128 entries and double on demand; real boots stay in
+# the thousands.  Past this the log is not a boot (and the replay, like the
+# kernel's memmove-based arrays, would turn quadratic).
+MAX_REGIONS = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,10 @@ class _Replayer:
                 i += 1
                 continue
             i = self._step(ev, i, e)
+            for which in ("memory", "reserved"):
+                if self.mb.region_count(which) > MAX_REGIONS:
+                    raise LimitError(f"more than {MAX_REGIONS} memblock.{which} regions; "
+                                     "not a boot this tool can replay", path=self.path, line=e.line)
         return ReplayResult(self.path, self.log.release, self.p.name, self.note, self.movable,
                             tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes))
 
@@ -472,7 +481,12 @@ class _Replayer:
         self.dumps.append(DumpResult(len(self.dumps), d.line, len(their_regions), matched, header_ok,
                                      tuple(diff), tuple(d.lines), tuple(mine)))
         if diff:
-            self._load(d)
+            if d.memory_cnt == len(d.memory) and d.reserved_cnt == len(d.reserved) \
+                    and d.memory_size is not None:
+                self._load(d)
+            else:
+                self.notes.append(f"line {d.line}: incomplete dump table; the replay goes on "
+                                  "from its own state")
 
     def _e820_tail(self) -> None:
         """The unlogged end of e820__memblock_setup: (7.x) KHO scratch on the

@@ -197,6 +197,10 @@ class Memblock:
         m = self._memory
         return m.base[-1] + m.size[-1] if len(m) else 0
 
+    def region_count(self, which: str) -> int:
+        """memblock.<which>.cnt without the ≤6.1 empty-array dummy entry."""
+        return len(self._type(which))
+
     def overlaps_region(self, which: str, base: int, size: int) -> bool:
         """memblock_overlaps_region(&memblock.<which>, base, size)."""
         t = self._type(which)

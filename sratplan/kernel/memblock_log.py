@@ -175,14 +175,18 @@ def parse(text: str) -> MemblockLog:
     dumps: list[Dump] = []
     i = 0
     n = len(raw_lines)
-    while i < n:
-        raw = raw_lines[i]
-        lineno = i + 1
-        i += 1
-        if len(raw) > MAX_LINE:
-            continue
-        s = strip_prefix(raw)
-        body = s.strip()
+    glued: str | None = None       # text printed right after a newline-less message
+    lineno = 0
+    while i < n or glued is not None:
+        if glued is not None:
+            body, glued = glued, None
+        else:
+            raw = raw_lines[i]
+            lineno = i + 1
+            i += 1
+            if len(raw) > MAX_LINE:
+                continue
+            body = strip_prefix(raw).strip()
         if not body:
             continue
         if body.startswith("MEMBLOCK configuration:"):
@@ -216,10 +220,7 @@ def parse(text: str) -> MemblockLog:
             events.append(Event("doubled", lineno, base=a, size=b - a + 1, func=m["type"],
                                 align=int(m["n"]), text=body))
             # the message has no newline: a following line may be glued to it
-            rest = body[m.end():].strip()
-            if rest:
-                raw_lines.insert(i, rest)
-                n += 1
+            glued = strip_prefix(body[m.end():].strip()) or None
             continue
         if release is None:
             m = _VERSION.match(body)

@@ -266,3 +266,16 @@ def test_a_region_missing_from_the_kernel_dump_is_reported_once():
     assert not d.match and d.matched_regions == d.regions
     # the engine's extra region, nothing about the shifted indices after it
     assert d.diff == (("", gone.strip()),)
+
+
+def test_absurd_region_counts_are_refused_not_ground_through():
+    ts = "[    0.000000] "
+    lines = [ts + "Linux version 6.1.0-56-amd64 (x) #1 SMP",
+             ts + "memblock_add: [0x0000000000001000-0x00000000fffff000] e820__memblock_setup+0x1/0x2",
+             ts + "MEMBLOCK configuration:", ts + "RAMDISK: [mem 0x10000000-0x1fffffff]"]
+    # descending, non-adjacent reservations: every one is a new region at index 0
+    for k in range(33000, 0, -1):
+        base = k * 0x2000
+        lines.append(ts + f"memblock_reserve: [0x{base:016x}-0x{base + 0xfff:016x}] foo+0x1/0x2")
+    with pytest.raises(SratplanError, match="regions"):
+        replay_text("\n".join(lines))
