@@ -250,7 +250,7 @@ def numa(direction, profile="6.1", **kw):
 
 
 def node_span(mb, nid):
-    r = [x for x in mb.memory if x.nid == nid][0]
+    r = next(x for x in mb.memory if x.nid == nid)
     return r.base, r.end
 
 
@@ -293,7 +293,7 @@ def test_numa_range_outside_the_node_uses_another_node(direction):
 
 def test_numa_range_split_over_two_nodes(direction):
     mb = numa(direction)
-    s2, e2 = node_span(mb, 2)
+    _s2, e2 = node_span(mb, 2)
     lo, hi = e2 - 256 * K, e2 + 256 * K           # half in node 2, half in node 3
     got = mb.alloc_try_nid(128 * K, SMP_CACHE_BYTES, lo, hi, 2)
     assert got == pick(direction, e2 - 128 * K, lo)

@@ -105,9 +105,9 @@ def test_7x_reservation_nid_and_flags_are_compared():
 def test_movable_node_makes_early_allocations_bottom_up():
     moved = replay_text(_log("6.1/c01_hp_above4g_movable"))
     plain = replay_text(_log("6.1/c02_hp_above4g_no_movable_node"))
-    trampoline = [a for a in moved.allocations if a.caller.startswith("reserve_real_mode")][0]
+    trampoline = next(a for a in moved.allocations if a.caller.startswith("reserve_real_mode"))
     assert trampoline.actual == trampoline.predicted == 0x10000
-    trampoline = [a for a in plain.allocations if a.caller.startswith("reserve_real_mode")][0]
+    trampoline = next(a for a in plain.allocations if a.caller.startswith("reserve_real_mode"))
     assert trampoline.actual == trampoline.predicted == 0x98000
 
 
