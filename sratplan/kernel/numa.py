@@ -17,6 +17,7 @@ as of 6.12 and 7.2.  Kernel differences come from the profile:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from . import srat as srat_mod
@@ -66,10 +67,23 @@ class NumaMeminfo:
 
     def cleanup(self, low: int, high: int, memblock) -> str | None:
         """numa_cleanup_meminfo(); returns an error message or None."""
+        mem = sorted((r.base, r.base + r.size) for r in memblock.memory if r.size)
+        starts = [m[0] for m in mem]
+        ends_max = []
+        mx = 0
+        for _, e in mem:
+            mx = max(mx, e)
+            ends_max.append(mx)
+
+        def overlaps_memory(s, e):
+            # memblock_overlaps_region(&memblock.memory, ...)
+            i = bisect.bisect_left(starts, e)
+            return i > 0 and ends_max[i - 1] > s
+
         i = 0
         while i < len(self.blks):
             b = self.blks[i]
-            if not _overlaps_memory(memblock, b[0], b[1]):
+            if not overlaps_memory(b[0], b[1]):
                 self.reserved.append(self.blks.pop(i))
                 continue
             b[0] = max(b[0], low)
@@ -80,12 +94,66 @@ class NumaMeminfo:
                 self.blks.pop(i)
                 continue
             i += 1
+        return self._merge()
+
+    def _cross_overlap(self) -> bool:
+        """Does any pair of blocks of different nodes overlap?"""
+        ordered = sorted(self.blks, key=lambda b: b[0])
+        best_end, best_nid = -1, None      # the furthest-reaching block so far
+        second_end = -1                    # furthest end among blocks of another nid
+        for s, e, nid in ordered:
+            if best_nid is not None:
+                if nid != best_nid and best_end > s:
+                    return True
+                if nid == best_nid and second_end > s:
+                    return True
+            if e > best_end:
+                if nid != best_nid:
+                    second_end = max(second_end, best_end)
+                best_end, best_nid = e, nid
+            elif nid != best_nid:
+                second_end = max(second_end, e)
+        return False
+
+    def _merge(self) -> str | None:
+        """The merge pass of numa_cleanup_meminfo(), in the kernel's (i, j)
+        order.  When no blocks of different nodes overlap (the normal case) no
+        pair of different nodes can ever trigger the overlap error, so only
+        same-node pairs are visited; the "hole must not contain another node"
+        test then uses a sorted index of the other nodes' blocks, which stays
+        valid while one block i absorbs its neighbours."""
+        blks = self.blks
+        cross = self._cross_overlap()
+        if not cross:
+            return self._merge_same_node_only()
+        version = 0
+        cache: dict = {}
         i = 0
-        while i < len(self.blks):
-            bi = self.blks[i]
+        while i < len(blks):
+            bi = blks[i]
+            key = bi[2]
+            hit = cache.get(key)
+            if hit is None or hit[0] != version:
+                other = sorted((b[0], b[1]) for b in blks if b[2] != bi[2])
+                o_max = []
+                mx = -1
+                for _, e in other:
+                    mx = max(mx, e)
+                    o_max.append(mx)
+                hit = (version, [x[0] for x in other], o_max)
+                cache[key] = hit
+            _, o_starts, o_max = hit
+
+            def other_hits(start, end):
+                k = bisect.bisect_left(o_starts, end)
+                return k > 0 and o_max[k - 1] > start
+
             j = i + 1
-            while j < len(self.blks):
-                bj = self.blks[j]
+            while j < len(blks):
+                bj = blks[j]
+                if bj[2] != bi[2] and not cross:
+                    j += 1
+                    continue
                 if bi[1] > bj[0] and bi[0] < bj[1]:
                     if bi[2] != bj[2]:
                         msg = (f"node {bi[2]} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] overlaps with "
@@ -98,15 +166,66 @@ class NumaMeminfo:
                     j += 1
                     continue
                 start, end = min(bi[0], bj[0]), max(bi[1], bj[1])
-                if any(bk[2] != bi[2] and start < bk[1] and end > bk[0] for bk in self.blks):
+                if other_hits(start, end):
                     j += 1
                     continue
                 self.log.append(
                     f"NUMA: Node {bi[2]} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] + "
                     f"[mem {bj[0]:#010x}-{bj[1] - 1:#010x}] -> [mem {start:#010x}-{end - 1:#010x}]")
                 bi[0], bi[1] = start, end
-                self.blks.pop(j)
+                blks.pop(j)
+                # other nodes' indexes no longer describe this node's blocks;
+                # this node's own index (which excludes them) stays valid
+                version += 1
+                cache[bi[2]] = (version, o_starts, o_max)
             i += 1
+        return None
+
+    def _merge_same_node_only(self) -> None:
+        """_merge() when no blocks of different nodes overlap: the same (i, j)
+        order, but j only visits later blocks of i's node."""
+        order = self.blks
+        dead = set()
+        by_nid: dict = {}
+        for b in order:
+            by_nid.setdefault(b[2], []).append(b)
+        pos = {id(b): k for k, b in enumerate(order)}
+        version = 0
+        cache: dict = {}
+        for bi in order:
+            if id(bi) in dead:
+                continue
+            nid = bi[2]
+            hit = cache.get(nid)
+            if hit is None or hit[0] != version:
+                other = sorted((b[0], b[1]) for b in order if b[2] != nid and id(b) not in dead)
+                o_max = []
+                mx = -1
+                for _, e in other:
+                    mx = max(mx, e)
+                    o_max.append(mx)
+                hit = (version, [x[0] for x in other], o_max)
+                cache[nid] = hit
+            _, o_starts, o_max = hit
+            me = pos[id(bi)]
+            for bj in by_nid[nid]:
+                if pos[id(bj)] <= me or id(bj) in dead:
+                    continue
+                if bi[1] > bj[0] and bi[0] < bj[1]:
+                    self.log.append(f"Warning: node {nid} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] overlaps "
+                                    f"with itself [mem {bj[0]:#010x}-{bj[1] - 1:#010x}]")
+                start, end = min(bi[0], bj[0]), max(bi[1], bj[1])
+                k = bisect.bisect_left(o_starts, end)
+                if k > 0 and o_max[k - 1] > start:
+                    continue
+                self.log.append(
+                    f"NUMA: Node {nid} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] + "
+                    f"[mem {bj[0]:#010x}-{bj[1] - 1:#010x}] -> [mem {start:#010x}-{end - 1:#010x}]")
+                bi[0], bi[1] = start, end
+                dead.add(id(bj))
+                version += 1
+                cache[nid] = (version, o_starts, o_max)
+        self.blks[:] = [b for b in order if id(b) not in dead]
         return None
 
     def node_span(self, nid: int) -> tuple[int, int] | None:

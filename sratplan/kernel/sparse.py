@@ -94,34 +94,29 @@ def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
         if a:
             out.usemaps.append((nid, a, a + usage))
         buf = 0
-        buf_end = 0
         if profile.sparse_buffer:
             buf = mb.alloc_exact_nid_raw(count * SECTION_MAP_SIZE, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, 0, nid)
-            if buf:
-                buf_end = buf + count * SECTION_MAP_SIZE
-            else:
+            if not buf:
                 out.failed_nodes.add(nid)
-        cur = buf
-        for sec in range(s, e):
-            # vmemmap page-table pages (PUD page per 512 GiB of vmemmap, PMD page per 1 GiB)
-            vstart = sec * SECTION_MAP_SIZE
-            pud = vstart // VMEMMAP_PER_PUD_PAGE
-            pmd = vstart // VMEMMAP_PER_PMD_PAGE
-            if pud not in vmemmap_pud:
-                vmemmap_pud.add(pud)
-                mb.alloc_try_nid(PAGE, PAGE, MAX_DMA_ADDRESS, 0, nid, raw=True)
-            if pmd not in vmemmap_pmd:
-                vmemmap_pmd.add(pmd)
-                mb.alloc_try_nid(PAGE, PAGE, MAX_DMA_ADDRESS, 0, nid, raw=True)
-            if cur and cur + SECTION_MAP_SIZE <= buf_end:
-                out.memmap.append((nid, cur, cur + SECTION_MAP_SIZE))
-                cur += SECTION_MAP_SIZE
-                continue
-            a = mb.alloc_try_nid(SECTION_MAP_SIZE, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, 0, nid, raw=True)
-            if a:
-                out.memmap.append((nid, a, a + SECTION_MAP_SIZE))
-            else:
-                out.failed_sections += 1
+        # vmemmap page-table pages: a PUD page per 512 GiB of vmemmap and a PMD
+        # page per 1 GiB (64 sections' struct pages), allocated as first needed
+        v0, v1 = s * SECTION_MAP_SIZE, e * SECTION_MAP_SIZE
+        new_pud = [i for i in range(v0 // VMEMMAP_PER_PUD_PAGE, (v1 - 1) // VMEMMAP_PER_PUD_PAGE + 1)
+                   if i not in vmemmap_pud]
+        vmemmap_pud.update(new_pud)
+        p0, p1 = v0 // VMEMMAP_PER_PMD_PAGE, (v1 - 1) // VMEMMAP_PER_PMD_PAGE + 1
+        new_pmd = sum(1 for i in range(p0, p1) if i not in vmemmap_pmd)
+        vmemmap_pmd.update(range(p0, p1))
+        bulk_alloc(mb, len(new_pud) + new_pmd, PAGE, MAX_DMA_ADDRESS, nid)
+        if buf:
+            out.memmap.append((nid, buf, buf + count * SECTION_MAP_SIZE))
+            continue
+        # vmemmap_alloc_block_buf() -> memblock_alloc_try_nid_raw(2 MiB) per
+        # section piece: the node's highest free memory first, then any node
+        got = bulk_alloc(mb, count, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, nid)
+        for a0, a1 in got:
+            out.memmap.append((nid, a0, a1))
+        out.failed_sections += count - sum((a1 - a0) // SECTION_MAP_SIZE for a0, a1 in got)
     out.memmap = _merge(out.memmap)
     return out
 
@@ -135,3 +130,36 @@ def _merge(items):
         else:
             out.append((nid, s, e))
     return out
+
+
+def bulk_alloc(mb, count: int, chunk: int, min_addr: int, nid: int):
+    """``count`` successive memblock_alloc_try_nid_raw(chunk, chunk, min_addr,
+    ACCESSIBLE, nid) calls, carved top-down in one pass: node-local free
+    memory first, then any node.  Returns the reserved (start, end) pieces."""
+    got = []
+    if count <= 0:
+        return got
+    limit = mb.current_limit
+    for want_nid in (nid, -1):
+        if count <= 0:
+            break
+        if want_nid == -1 and nid == -1 and got:
+            break
+        pieces = []
+        for fs, fe, _ in mb.free_ranges(nid=want_nid if want_nid >= 0 else None, reverse=True):
+            lo = max(fs, min_addr)
+            hi = min(fe, limit)
+            top = (hi // chunk) * chunk
+            bot = -(-lo // chunk) * chunk
+            n = (top - bot) // chunk if top > bot else 0
+            if n <= 0:
+                continue
+            take = min(n, count)
+            pieces.append((top - take * chunk, top))
+            count -= take
+            if count == 0:
+                break
+        for a0, a1 in pieces:
+            mb.reserve(a0, a1 - a0)
+            got.append((a0, a1))
+    return got
