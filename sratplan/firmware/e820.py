@@ -553,20 +553,25 @@ def mem_limit(cmdline) -> int | None:
 
 def add_kernel_range(entries: Sequence[E820Entry], start: int, end: int, dialect: str = DIALECT_CLASSIC
                      ) -> tuple[tuple[E820Entry, ...], list[Finding]]:
+    ents, findings, _ = _add_kernel_range(entries, start, end, dialect)
+    return ents, findings
+
+
+def _add_kernel_range(entries, start, end, dialect=DIALECT_CLASSIC):
     """``e820_add_kernel_range``: if ``[_text, _end)`` is not wholly RAM, the
     kernel warns ".text .data .bss are not marked as E820_TYPE_RAM!", removes
     the range from every type and adds it back as RAM (no sanitise here; the
     next one is in :func:`trim_bios_range`)."""
     ents = tuple(entries)
     if _mapped_all(ents, start, end, E820Type.RAM):
-        return ents, []
+        return ents, [], []
     tab = _Table(ents, dialect=dialect)
     tab.remove(start, end - start, 0, False)
     tab.add(start, end - start, E820Type.RAM)
     return tab.entries(), tab.findings + [_finding(
         "E820_KERNEL_NOT_RAM", Severity.WARNING,
         f"the kernel image [mem {start:#010x}-{end - 1:#010x}] is not all e820 RAM (confused firmware, or a "
-        "memmap= that excludes it); the kernel forces it back to RAM")]
+        "memmap= that excludes it); the kernel forces it back to RAM")], tab.log
 
 
 def _mapped_all(entries: Sequence[E820Entry], start: int, end: int, typ: int) -> bool:
@@ -766,7 +771,12 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
                 kernel_image: tuple[int, int] | None = None) -> KernelE820:
     """Run the e820 part of ``setup_arch`` (e820__memory_setup → early params →
     e820__finish_early_params → e820_add_kernel_range → trim_bios_range →
-    max_pfn → e820__memblock_setup).  *kernel_image* is ``(_text, _end)``."""
+    max_pfn → e820__memblock_setup).  *kernel_image* is ``(_text, _end)`` —
+    the whole image up to ``_end``, which is a little beyond
+    ``__end_of_kernel_reserve``; without it ``e820_add_kernel_range`` is
+    skipped (it only matters when a memmap= or the firmware leaves part of the
+    image non-RAM: the kernel then turns that part back into RAM, verified on a
+    6.1 boot with ``memmap=12K%32M-1+128``)."""
     src = table if isinstance(table, E820Table) else E820Table(entries=tuple(table), source="entries")
     dialect = profile.e820_print_dialect if profile is not None else DIALECT_CLASSIC
     fw = sanitize(src.entries)
@@ -776,10 +786,9 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
     cur = user_tab.entries
     user = cur if user_tab.source == "user" else None
     if kernel_image is not None:
-        cur, more = add_kernel_range(cur, kernel_image[0], kernel_image[1], dialect)
+        cur, more, klog = _add_kernel_range(cur, kernel_image[0], kernel_image[1], dialect)
         findings.extend(more)
-        if more:
-            log.append(f"e820: remove [mem {kernel_image[0]:#010x}-{kernel_image[1] - 1:#010x}]")
+        log.extend(klog)
     final, trim_log = _trim_bios_range(cur, dialect)
     log.extend(trim_log)
     memory, reserved = memblock_ranges(final, profile)
