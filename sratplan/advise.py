@@ -35,7 +35,7 @@ def _f(code, sev, msg, where=None):
     return Finding(code=code, severity=sev, message=msg, where=where)
 
 
-def advise(plan):
+def advise(plan, advise_more: bool = True):
     m = plan.machine
     cl = m.cmdline
     findings = list(m.findings)
@@ -146,7 +146,8 @@ def advise(plan):
         blocker = _blocker(plan, findings, movable, srat_hot_nodes)
     verdict = {"kaslr_nodes": kaslr_nodes, "hot_removable": hot, "nodes": sorted(ok_bytes), "bytes": hex(sum(ok_bytes.values())),
                "bytes_per_node": {str(k): hex(v) for k, v in sorted(ok_bytes.items())}, "blocker": blocker}
-    rec = recommend(plan, srat_hot_nodes)
+    rec = recommend(replace(plan, findings=tuple(findings), verdict=verdict), srat_hot_nodes) \
+        if advise_more else {}
     findings.sort(key=lambda f: (-f.severity.rank, f.code))
     return replace(plan, findings=tuple(findings), verdict=verdict, recommendation=rec)
 
@@ -172,34 +173,103 @@ def _blocker(plan, findings, movable, srat_hot_nodes):
     return "every Movable block holds boot-time reserved pages, spans nodes/zones or has holes"
 
 
+def _movable_gib(plan) -> str:
+    parts = [f"node {n.node}: {_gib(n.movable_present_bytes)}" for n in plan.nodes if n.movable_present_bytes]
+    return ", ".join(parts) or "none"
+
+
 def recommend(plan, srat_hot_nodes):
+    """A command line for what this machine's tables allow, each change with
+    its reason and its predicted effect (the machine is planned again with the
+    recommended command line)."""
+    from dataclasses import replace as _replace
+
+    from .kernel.cmdline import format_cmdline, parse_cmdline
+
     m = plan.machine
     cl = m.cmdline
+    p = m.profile
     why = []
     add, remove = [], []
-    if srat_hot_nodes and plan.numa_source == "srat":
+    srat_used = m.srat is not None and plan.numa_source == "srat"
+    hot_ram_nodes = [n.node for n in plan.nodes if n.hotplug_in_srat]
+    if srat_used and hot_ram_nodes:
         if not cl.movable_node:
             add.append("movable_node")
-            why.append("the SRAT marks RAM hotpluggable; movable_node keeps early allocations off it and puts "
-                       "it in ZONE_MOVABLE")
+            why.append("movable_node: the SRAT marks RAM of node(s) " + ", ".join(map(str, hot_ram_nodes))
+                       + " hotpluggable; movable_node keeps boot allocations off it (bottom-up until the "
+                       "SRAT is parsed) and makes it ZONE_MOVABLE")
         if cl.kernelcore or cl.movablecore:
             remove += ["kernelcore", "movablecore"]
-            why.append("movable_node silently overrides kernelcore=/movablecore=: drop them to avoid confusion")
-    if m.srat is not None and plan.numa_source == "srat":
-        mem = [(r.base, r.base + r.size) for r in plan.sim.early.memblock.memory]
-        srat_mems = plan.sim.early.numa.srat.mems if plan.sim.early.numa.srat else ()
-        has_window = any(sm.hotplug and not any(a < sm.end and sm.start < b for a, b in mem) for sm in srat_mems)
-        if has_window and cl.memhp_default_state is None and cl.online_policy is None:
-            add.append("memory_hotplug.online_policy=auto-movable")
-            why.append("the SRAT has hot-add windows: with online_policy=auto-movable hot-added memory is "
-                       "onlined Movable while MOVABLE:KERNEL stays within auto_movable_ratio (301 %), so it "
-                       "can be removed again")
-    from .kernel.cmdline import format_cmdline
+            why.append("drop kernelcore=/movablecore=: movable_node takes precedence and silently ignores them")
+        kaslr_nodes = set(plan.verdict.get("kaslr_nodes") or ())
+        removable = set(hot_ram_nodes) - {n.node for n in plan.nodes if n.hotplug_cleared_by and
+                                          set(n.hotplug_cleared_by) & {"low_1m", "initrd", "acpi_tables"}}
+        if (any(f.code == "KASLR_MAY_LAND_IN_HOTPLUG" for f in plan.findings) and not cl.nokaslr
+                and len(kaslr_nodes & removable) >= 1 and len(kaslr_nodes) > 1):
+            add.append("nokaslr")
+            why.append("nokaslr: KASLR's immovable-memory filter is off for this SRAT, so the kernel image could "
+                       "land in a hotpluggable node (" + ", ".join(map(str, sorted(kaslr_nodes & removable)))
+                       + ") and pin it")
+        stuck = [n for n in plan.nodes if n.hotplug_cleared_by and
+                 set(n.hotplug_cleared_by) & {"kernel_image", "low_1m", "initrd", "acpi_tables", "efi",
+                                              "setup_data"}]
+        for n in stuck:
+            what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by
+                             if x in ("kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_data"))
+            why.append(f"node {n.node} cannot be made removable from the command line: {what} lie(s) in it "
+                       "(firmware and loader placement)")
+    elif srat_used and not hot_ram_nodes and (cl.movable_node or cl.kernelcore or cl.movablecore):
+        if cl.movable_node:
+            why.append("movable_node has no effect here: no boot RAM is marked hotpluggable")
+        if cl.kernelcore or cl.movablecore:
+            why.append("kernelcore=/movablecore= spread ZONE_MOVABLE over all nodes (memory below the movable "
+                       "zone counts as kernel memory): it helps compaction and huge pages, but does not make "
+                       "any node removable")
+    # hot-add windows: how memory added later is onlined
+    has_window = any(f.code == "SRAT_HOTPLUG_WINDOW" for f in plan.findings)
+    if has_window and cl.memhp_default_state is None and cl.online_policy is None:
+        add.append("memory_hotplug.online_policy=auto-movable")
+        why.append("memory_hotplug.online_policy=auto-movable: memory hot-added into the SRAT's hot-add windows "
+                   "is onlined Movable while MOVABLE:KERNEL stays within auto_movable_ratio (301 %), so it can "
+                   "be removed again without starving the kernel (udev or memhp_default_state=online must "
+                   "online it; movable_node does not apply to hot-added memory)")
+        if p.version >= (6, 1) and cl.memmap_on_memory is None:
+            add.append("memory_hotplug.memmap_on_memory=1")
+            why.append("memory_hotplug.memmap_on_memory=1: hot-added blocks carry their own memmap (1/64 of "
+                       "their size) instead of taking it from kernel zones")
+    new = format_cmdline(cl, remove=tuple(remove), add=tuple(add))
+    effect = None
+    if "movable_node" in add:
+        # only worth adding when it makes something removable
+        try:
+            from .plan import plan as _plan
 
-    try:
-        new = format_cmdline(cl, remove=tuple(remove), add=tuple(add))
-    except Exception:  # fall back to plain concatenation for unusual command lines
-        new = " ".join([cl.raw or ""] + add).strip()
+            trial = _plan(_replace(m, cmdline=parse_cmdline(new, p), findings=()), advise_more=False)
+            if not trial.verdict.get("hot_removable") and not plan.verdict.get("hot_removable"):
+                add.remove("movable_node")
+                why[0] = ("movable_node would not help: " + (trial.verdict.get("blocker") or "no node stays "
+                                                              "hotpluggable"))
+                new = format_cmdline(cl, remove=tuple(remove), add=tuple(add))
+        except Exception as exc:  # advice must never break the plan
+            why.append(f"(effect not predicted: {exc})")
+    boot_changing = {"movable_node", "nokaslr", "kernelcore", "movablecore"}
+    if (set(add) & boot_changing) or (set(remove) & boot_changing):
+        try:
+            from .plan import plan as _plan
+
+            alt = _plan(_replace(m, cmdline=parse_cmdline(new, p), findings=()), advise_more=False)
+            v = alt.verdict
+            effect = {"movable": _movable_gib(alt), "hot_removable": v.get("hot_removable"),
+                      "bytes": v.get("bytes"), "nodes": v.get("nodes")}
+            why.append(f"predicted effect: ZONE_MOVABLE {_movable_gib(alt)}; "
+                       + (f"{_gib(int(v['bytes'], 16))} on node(s) {', '.join(map(str, v['nodes']))} can be "
+                          "offlined and hot-removed" if v.get("hot_removable") else
+                          f"still nothing can be hot-removed ({v.get('blocker')})"))
+        except Exception as exc:  # advice must never break the plan
+            why.append(f"(effect not predicted: {exc})")
+    elif add or remove:
+        why.append("predicted effect: the boot layout does not change; the advice is for memory added later")
     if not add and not remove:
         why.append("no change needed for what this machine's tables allow")
-    return {"cmdline": new, "add": add, "remove": remove, "why": why}
+    return {"cmdline": new, "add": add, "remove": remove, "why": why, "effect": effect}

@@ -297,7 +297,7 @@ def _blocks(sim, machine, block_size):
     return out
 
 
-def plan(machine) -> Plan:
+def plan(machine, advise_more: bool = True) -> Plan:
     """Predict the boot of ``machine``; see :class:`Plan`."""
     from . import advise
 
@@ -353,7 +353,7 @@ def plan(machine) -> Plan:
                 block_size=bsize, blocks=tuple(blocks), zone_ranges=zr,
                 movable_zone=ZONE_NAMES[layout.movable_zone], max_pfn=early.max_pfn,
                 assumptions=tuple(machine.assumptions), sim=sim)
-    return advise.advise(base)
+    return advise.advise(base, advise_more=advise_more)
 
 
 __all__ = ["plan", "simulate", "Plan", "NodePlan", "ZonePlan", "BlockRun", "SCHEMA", "Finding", "Severity"]
