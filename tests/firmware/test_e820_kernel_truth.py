@@ -159,7 +159,8 @@ def test_capture(d: Path):
 
     # soft-reserved e820 ranges are memblock_reserve()d by e820__memblock_setup
     soft = [(int(a, 16), int(b, 16) + 1 - int(a, 16)) for a, b in
-            re.findall(r"memblock_reserve: \[0x([0-9a-f]+)-0x([0-9a-f]+)\] e820__memblock_setup", dmesg)]
+            re.findall(r"memblock_reserve: \[0x([0-9a-f]+)-0x([0-9a-f]+)\] (?:nid=\S+ flags=\S+ )?"
+                       r"e820__memblock_setup", dmesg)]   # 7.x: "__memblock_reserve: […] nid=-1 flags=0 …"
     assert soft == list(k.reserved)
 
     # last_pfn lines: max_pfn, then max_low_pfn when RAM goes above 4 GiB
