@@ -1,0 +1,60 @@
+"""``sratplan audit PATH ...``: one row per machine, then a summary.
+
+Exit status: 0 when every input was processed (verdicts are data), 1 when
+some inputs could not be read, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..errors import UsageError
+
+
+class _Progress:
+    """A progress line on stderr, shown once the audit takes more than a
+    moment: rewritten in place on a terminal, every few seconds otherwise."""
+
+    def __init__(self, stream=sys.stderr, after: float = 1.0):
+        self.stream, self.after = stream, after
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int):
+        now = time.monotonic() - self.t0
+        if now < self.after or (now - self.last < (0.2 if self.tty else 5.0) and done != total):
+            return
+        self.last = now
+        rate = done / now if now else 0.0
+        msg = f"sratplan audit: {done}/{total} machines, {rate:.0f}/s"
+        if self.tty:
+            self.stream.write("\r" + msg + ("\n" if done == total else ""))
+        else:
+            self.stream.write(msg + "\n")
+        self.stream.flush()
+        self.shown = True
+
+
+def run(args) -> int:
+    from ..audit import audit
+    from ..kernel.profile import get_profile
+    from ..render.audit_render import render
+
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (all cores) or more")
+    if args.kernel is not None:
+        get_profile(args.kernel)  # a bad name is a usage error before any work
+    prog = None if args.no_progress else _Progress()
+    res = audit(args.paths, cmdline=args.cmdline, kernel=args.kernel, jobs=args.jobs, progress=prog)
+    if not res.rows:
+        raise UsageError("no ACPI tables, acpidump files or sysroot captures found in "
+                         + ", ".join(args.paths))
+    sys.stdout.write(render(res, args.format))
+    s = res.summary()
+    if args.format in ("jsonl", "csv"):
+        print(f"sratplan audit: {s['machines']} machines, {s['errors']} unreadable, "
+              + ", ".join(f"{v} {k}" for k, v in s["by_verdict"].items()), file=sys.stderr)
+    return 1 if res.errors else 0

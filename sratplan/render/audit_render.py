@@ -1,0 +1,72 @@
+"""``sratplan audit`` output: table/markdown (tabulate), CSV, JSON
+(``sratplan.audit/1``: rows + summary) and JSON Lines (one row a line).
+Presentation only: every value comes from the AuditResult."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+COLUMNS = ("id", "kind", "vendor", "oem_table_id", "arch", "kernel", "nodes", "ram_gib", "hotplug_gib", "cmdline",
+           "movable_gib", "removable_gib", "verdict", "why", "findings", "error")
+
+
+def _public(row: dict) -> dict:
+    return {k: row.get(k) for k in COLUMNS}
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, list):
+        return ", ".join(v) or "-"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def render(result, fmt: str) -> str:
+    if fmt == "json":
+        doc = {"schema": "sratplan.audit/1", "summary": result.summary(),
+               "rows": [_public(r) for r in result.rows], "skipped": result.skipped}
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(_public(r)) + "\n" for r in result.rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(COLUMNS)
+        for r in result.rows:
+            w.writerow(["" if r.get(c) is None else (";".join(r[c]) if isinstance(r[c], list) else r[c])
+                        for c in COLUMNS])
+        return buf.getvalue()
+    from tabulate import tabulate
+
+    md = fmt == "markdown"
+    tf = "github" if md else "simple"
+    rows = []
+    for r in result.rows:
+        detail = r["error"] or r["why"] or ""
+        if len(detail) > 90 and not md:
+            detail = detail[:87] + "..."
+        rows.append([r["id"], r["vendor"] or "-", _cell(r["nodes"]), _cell(r["ram_gib"]), _cell(r["hotplug_gib"]),
+                     _cell(r["movable_gib"]), r["verdict"], _cell(r["findings"]), detail or "-"])
+    out = []
+    if md:
+        out.append("# sratplan audit\n")
+    out.append(tabulate(rows, headers=["machine", "OEM", "nodes", "RAM GiB", "hotplug GiB", "Movable GiB",
+                                       "verdict", "top findings", "why not / error"],
+                        tablefmt=tf, disable_numparse=True))
+    s = result.summary()
+    out.append("\n## Summary\n" if md else "\nSummary")
+    out.append(tabulate([[k, v] for k, v in s["by_verdict"].items()], headers=["verdict", "machines"],
+                        tablefmt=tf, disable_numparse=True))
+    if s["by_finding"]:
+        out.append("")
+        out.append(tabulate([[k, v] for k, v in s["by_finding"].items()], headers=["finding", "machines"],
+                            tablefmt=tf, disable_numparse=True))
+    out.append("")
+    out.append(f"{s['machines']} machine(s), {s['errors']} unreadable, {s['skipped_files']} other file(s) skipped; "
+               "Movable GiB is planned with the recommended command line unless --cmdline is given")
+    return "\n".join(out) + "\n"
