@@ -113,8 +113,10 @@ def human(nbytes: int) -> str:
     while v >= 1024 and i < len(units) - 1:
         v /= 1024
         i += 1
-    if v >= 100 or v == int(v):
+    if v == int(v):
         return f"{v:.0f} {units[i]}"
+    if v >= 100:
+        return f"{v:.1f} {units[i]}"
     return f"{v:.3g} {units[i]}"
 
 
@@ -170,6 +172,9 @@ class AddressScale:
         for a, b in zip(cuts, cuts[1:]):
             gap = not covered(a, b) and b - a >= GAP_MIN
             pieces.append((a, b, gap))
+        if all(g for _, _, g in pieces):
+            # nothing drawn at all: one plain segment, no break mark
+            pieces = [(a, b, False) for a, b, _ in pieces]
         n = len(pieces)
         ngap = sum(1 for p in pieces if p[2])
         floor, gapw = MIN_SEG, GAP_W
@@ -283,7 +288,7 @@ def _e820_lanes(plan):
         return []
     lanes = [("e820 (firmware)", tuple(e.firmware))]
     if e.user is not None and tuple(e.user) != tuple(e.firmware):
-        lanes.append(("e820 (after mem=/memmap=)", tuple(e.user)))
+        lanes.append(("e820 (cmdline)", tuple(e.user)))
     return lanes
 
 
@@ -303,6 +308,7 @@ def _hotplug_pieces(plan):
     kept = []
     if early is not None:
         kept = [(r.base, r.base + r.size, r.nid) for r in early.memblock.memory if r.flags & hp_flag]
+    kept.sort()
     out = [(s, e, True, nid, ()) for s, e, nid in kept]
     for n in plan.nodes:
         for s, e_incl, hp in n.srat_ranges:
@@ -314,7 +320,9 @@ def _hotplug_pieces(plan):
                     continue
                 # subtract what still has the flag
                 cur = a
-                for ks, ke, _ in sorted(kept):
+                for ks, ke, _ in kept[max(0, bisect.bisect_left(kept, (a,)) - 1):]:
+                    if ks >= b:
+                        break
                     if ke <= cur or ks >= b:
                         continue
                     if ks > cur:
@@ -547,6 +555,9 @@ def render(plan) -> str:
                          stroke="#ffffff", stroke_width="0.5")
                 _inlabel(svg, g, a, b, ly, name if _fits(b - a, name) else "")
         elif key == "srat":
+            if not any(n.srat_ranges for n in plan.nodes):
+                why = "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")
+                svg.text(g, scale.x0 + 6, ly + LANE_H / 2 + 4, why, fill="#777777", font_style="italic")
             for n in plan.nodes:
                 c = node_colour(n.node)
                 for s, e_incl, hp_flag in n.srat_ranges:
@@ -680,15 +691,17 @@ def render(plan) -> str:
             important.update((s, e))
     cuts = sorted({s.start for s in scale.segments} | {scale.top})
     order = sorted(cuts, key=lambda c: (c not in important, c))
-    placed = []
+    placed = []          # sorted x of labelled ticks
+    labelled = []
     for c in order:
         xc = scale.x(c)
         svg.el(g_axis, "line", {"x1": _f(xc), "y1": _f(y), "x2": _f(xc), "y2": _f(y + 4), "stroke": "#333333"})
-        if all(abs(xc - p) >= 12 for p in placed):
-            placed.append(xc)
+        i = bisect.bisect_left(placed, xc)
+        if all(abs(xc - placed[j]) >= 12 for j in (i - 1, i) if 0 <= j < len(placed)):
+            placed.insert(i, xc)
+            labelled.append((xc, c))
     label_len = 0
-    for xc in sorted(placed):
-        c = next(cc for cc in cuts if abs(scale.x(cc) - xc) < 1e-9)
+    for xc, c in sorted(labelled):
         s = f"{c:#x}" + (f" ({human(c)})" if c else "")
         label_len = max(label_len, len(s))
         # rotated so the text runs down and to the left of its tick: the
