@@ -1,0 +1,111 @@
+"""The main job as a user runs it: exit codes, streams, formats, --compare,
+--example, and errors that name the file and what was expected."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sratplan.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EX = ROOT / "sratplan" / "examples"
+KT = ROOT / "fixtures" / "kernel" / "6.1" / "c01_hp_above4g_movable"
+
+
+def run(args, capsys):
+    rc = main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_example_listing_labels_real_and_synthetic(capsys):
+    rc, out, err = run(["--example"], capsys)
+    assert rc == 0 and not err
+    assert "[real]" in out and "[synthetic]" in out
+    assert "qemu-2node-hotplug" in out and "hp-dl165g7" in out
+
+
+def test_example_runs_and_gives_verdict_first(capsys):
+    rc, out, err = run(["--example", "qemu-2node-hotplug"], capsys)
+    assert rc == 0
+    assert out.splitlines()[0].startswith("VERDICT: memory can be hot-removed: 3.00 GiB on node(s) 1")
+    assert "node   1 [MMMM" in out           # the text bar ends the table output
+
+
+def test_json_to_stdout_only(capsys):
+    rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
+                        "--format", "json"], capsys)
+    assert rc == 0 and err == ""
+    d = json.loads(out)
+    assert d["kernel"] == "6.1" and d["verdict"]["hot_removable"] is True
+    n1 = [n for n in d["nodes"] if n["node"] == 1][0]
+    assert n1["movable_start_pfn"] == 0x180000 and n1["hotplug"] is True
+
+
+def test_error_findings_exit_1(capsys):
+    rc, out, err = run(["--example", "dell-precision-malformed", "--format", "json"], capsys)
+    assert rc == 1
+    codes = {f["code"] for f in json.loads(out)["findings"]}
+    assert "SRAT_NOT_USED" in codes and "SRATZeroLengthSubtable" in codes
+
+
+def test_usage_and_input_errors_exit_2(capsys, tmp_path):
+    rc, out, err = run([str(tmp_path / "missing")], capsys)
+    assert rc == 2 and out == "" and "missing" in err
+    rc, out, err = run(["--kernel", "9.9", str(EX / "dell-r820" / "SRAT")], capsys)
+    assert rc == 2 and "9.9" in err
+    rc, out, err = run(["--initrd", "nonsense", str(EX / "dell-r820" / "SRAT")], capsys)
+    assert rc == 2 and "--initrd" in err
+    rc, out, err = run(["--example", "no-such-example"], capsys)
+    assert rc == 2 and "no-such-example" in err
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"\x00" * 7)
+    rc, out, err = run([str(garbage)], capsys)
+    assert rc == 2 and "garbage.bin" in err
+
+
+def test_compare_plans_side_by_side(capsys):
+    rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
+                        "--compare", "movable_node nokaslr", "nokaslr", "movablecore=2G nokaslr"], capsys)
+    assert rc == 0
+    lines = out.splitlines()
+    assert "hot-removable" in lines[0]
+    rows = {ln.split("  ")[0]: ln for ln in lines[2:]}
+    assert "yes" in rows["movable_node nokaslr"] and " no " in rows["nokaslr"] + " "
+    rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
+                        "--format", "json", "--compare", "movable_node", "nokaslr"], capsys)
+    plans = json.loads(out)
+    assert [p["schema"] for p in plans] == ["sratplan.plan/1"] * 2
+
+
+def test_explicit_options_win_over_boot_facts(capsys):
+    rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
+                        "--cmdline", "nokaslr", "--format", "json"], capsys)
+    d = json.loads(out)
+    assert d["verdict"]["hot_removable"] is False          # no movable_node any more
+    assert any(f["code"] == "MOVABLE_NODE_NOT_GIVEN" for f in d["findings"])
+
+
+def test_markdown_and_svg(capsys):
+    rc, out, err = run(["--example", "qemu-2node-hotplug", "--format", "markdown"], capsys)
+    assert rc == 0 and out.startswith("## sratplan plan")
+    rc, out, err = run(["--example", "qemu-2node-hotplug", "--format", "svg"], capsys)
+    assert rc == 0 and out.lstrip().startswith("<?xml") and out.rstrip().endswith("</svg>")
+
+
+def test_python_m_entry_point():
+    r = subprocess.run([sys.executable, "-m", "sratplan", "--example"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "qemu-2node-hotplug" in r.stdout
+
+
+def test_help_reads_like_a_man_page(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    assert "examples:" in out and "exit status" in out
