@@ -140,14 +140,16 @@ class AddressScale:
     """Piecewise-linear map from physical addresses to x pixels.
 
     ``ranges`` are the ``(start, end_exclusive)`` ranges drawn in any lane;
-    their boundaries cut ``[0, top)`` into segments.  Covered segments get
+    their boundaries, and the extra addresses in ``boundaries`` (zone edges:
+    a zone spans holes, so it cuts the axis without covering it), cut
+    ``[0, top)`` into segments.  Covered segments get
     ``MIN_SEG`` plus a share of the free width that grows with log2 of their
     size (and a little with the size itself); uncovered segments of at least
     ``GAP_MIN`` bytes become fixed-width gaps.  ``x`` is monotonic, maps 0 to
     ``x0`` and ``top`` to ``x0 + width``.
     """
 
-    def __init__(self, ranges, x0: float, width: float):
+    def __init__(self, ranges, x0: float, width: float, boundaries=()):
         ranges = [(max(0, int(s)), min(int(e), 1 << 64)) for s, e in ranges]
         ranges = [(s, e) for s, e in ranges if e > s]
         top = max((e for _, e in ranges), default=1 << 30)
@@ -155,7 +157,8 @@ class AddressScale:
         for s, e in ranges:
             cuts.add(s)
             cuts.add(e)
-        cuts = sorted(c for c in cuts if c <= top)
+        cuts.update(int(b) for b in boundaries)
+        cuts = sorted(c for c in cuts if 0 <= c <= top)
         merged = []
         for s, e in sorted(ranges):
             if merged and s <= merged[-1][1]:
@@ -270,10 +273,22 @@ def _fits(w: float, s: str) -> bool:
     return len(s) * CHAR_W + 6 <= w
 
 
-def _inlabel(svg, g, a, b, y, s, colour="#111"):
-    """Write ``s`` centred in [a, b] of a lane when it fits."""
-    if _fits(b - a, s):
-        svg.text(g, (a + b) / 2, y + LANE_H / 2 + 4, s, text_anchor="middle", fill=colour)
+def _free_span(a: float, b: float, gaps) -> tuple[float, float]:
+    """The widest part of pixels [a, b] outside every compressed hole (a label
+    written there is not crossed by a break mark)."""
+    pieces = [(a, b)]
+    for ga, gb in gaps:
+        nxt = []
+        for pa, pb in pieces:
+            if gb <= pa or ga >= pb:
+                nxt.append((pa, pb))
+                continue
+            if ga > pa:
+                nxt.append((pa, ga))
+            if gb < pb:
+                nxt.append((gb, pb))
+        pieces = nxt
+    return max(pieces, key=lambda p: p[1] - p[0], default=(a, a))
 
 
 def _sim(plan, name, default=None):
@@ -475,13 +490,14 @@ def render(plan) -> str:
     marks = _markers(plan)
 
     ranges = []
+    zone_edges = []
     for _, entries in e820_lanes:
         ranges += [(x.start, x.end) for x in entries]
     for n in plan.nodes:
         ranges += [(s, e + 1) for s, e, _ in n.srat_ranges]
         ranges += [(s, e + 1) for s, e in n.memory_ranges]
-        ranges += [(s, e) for _, s, e, _ in _zone_spans(n)]
-    scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT)
+        zone_edges += [a for _, s, e, _ in _zone_spans(n) for a in (s, e)]
+    scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT, boundaries=zone_edges)
     # allocations outside every drawn range (should not happen) still get a place
     marks = [m for m in marks if m[1] < scale.top]
 
@@ -538,6 +554,12 @@ def render(plan) -> str:
     def node_colour(nid):
         return NODE_COLOURS[nid % len(NODE_COLOURS)]
 
+    labels = []     # (a, b, y, candidates, colour, box): written after the break marks
+    notes = []      # (y, text): a lane with nothing to draw says why
+
+    def label(a, b, y, candidates, colour="#111111", box=False):
+        labels.append((a, b, y, candidates, colour, box))
+
     used_e820 = {}
     for cap, key, entries in lanes:
         ly = lane_y[cap]
@@ -553,11 +575,11 @@ def render(plan) -> str:
                 a, b = scale.span(x.start, x.end, 1.0)
                 svg.rect(g, a, ly, b - a, LANE_H, colour, title=f"e820 {name} {_rng(x.start, x.end)}",
                          stroke="#ffffff", stroke_width="0.5")
-                _inlabel(svg, g, a, b, ly, name if _fits(b - a, name) else "")
+                label(a, b, ly, [name])
         elif key == "srat":
             if not any(n.srat_ranges for n in plan.nodes):
                 why = "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")
-                svg.text(g, scale.x0 + 6, ly + LANE_H / 2 + 4, why, fill="#777777", font_style="italic")
+                notes.append((ly, why))
             for n in plan.nodes:
                 c = node_colour(n.node)
                 for s, e_incl, hp_flag in n.srat_ranges:
@@ -566,13 +588,7 @@ def render(plan) -> str:
                     svg.rect(g, a, ly, b - a, LANE_H, fill, stroke=c, stroke_width="1",
                              title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
                                    f"{' hot-pluggable' if hp_flag else ''} {_rng(s, e_incl + 1)}")
-                    lab = f"N{n.node}" + (" hotplug" if hp_flag else "")
-                    if not _fits(b - a, lab):
-                        lab = f"N{n.node}"
-                    if _fits(b - a, lab):
-                        w = len(lab) * CHAR_W + 4
-                        svg.rect(g, (a + b) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.85")
-                    _inlabel(svg, g, a, b, ly, lab)
+                    label(a, b, ly, [f"N{n.node} hotplug", f"N{n.node}"] if hp_flag else [f"N{n.node}"], box=True)
         elif key == "nodes":
             for n in plan.nodes:
                 c = node_colour(n.node)
@@ -580,8 +596,7 @@ def render(plan) -> str:
                     a, b = scale.span(s, e_incl + 1, 1.0)
                     svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
                              title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
-                    lab = f"node {n.node}" if _fits(b - a, f"node {n.node}") else f"{n.node}"
-                    _inlabel(svg, g, a, b, ly, lab, colour="#ffffff")
+                    label(a, b, ly, [f"node {n.node}", f"{n.node}"], colour="#ffffff")
         elif key == "zones":
             for n in plan.nodes:
                 for zname, s, e, z in _zone_spans(n):
@@ -597,29 +612,21 @@ def render(plan) -> str:
                             svg.rect(g, xa, ly + 3, xb - xa, LANE_H - 6, c,
                                      title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
                     svg.rect(g, a, ly, b - a, LANE_H, "none", stroke="#333333", stroke_width="0.6")
-                    lab = f"{zname} n{n.node}" if _fits(b - a, f"{zname} n{n.node}") else zname
-                    _inlabel(svg, g, a, b, ly, lab)
+                    label(a, b, ly, [f"{zname} n{n.node}", zname])
         elif key == "hotplug":
             if not hp:
-                svg.text(g, scale.x0 + 6, ly + LANE_H / 2 + 4, "no memory in SRAT hot-pluggable ranges",
-                         fill="#777777", font_style="italic")
+                notes.append((ly, "no memory in SRAT hot-pluggable ranges"))
             for s, e, kept, nid, why in hp:
                 a, b = scale.span(s, e, 1.0)
                 if kept:
                     svg.rect(g, a, ly, b - a, LANE_H, HOTPLUG_KEPT,
                              title=f"node {nid}: MEMBLOCK_HOTPLUG kept {_rng(s, e)}")
-                    _inlabel(svg, g, a, b, ly, "hotplug kept" if _fits(b - a, "hotplug kept") else "kept")
+                    label(a, b, ly, ["hotplug kept", "kept"])
                 else:
                     cause = ", ".join(why) if why else "reservation"
                     svg.rect(g, a, ly, b - a, LANE_H, hatch(HOTPLUG_CLEARED), stroke=HOTPLUG_CLEARED,
                              title=f"node {nid}: MEMBLOCK_HOTPLUG cleared ({cause}) {_rng(s, e)}")
-                    lab = f"cleared: {cause}"
-                    if not _fits(b - a, lab):
-                        lab = "cleared" if _fits(b - a, "cleared") else ""
-                    if lab:
-                        w = len(lab) * CHAR_W + 4
-                        svg.rect(g, (a + b) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.9")
-                    _inlabel(svg, g, a, b, ly, lab)
+                    label(a, b, ly, [f"cleared: {cause}", "cleared"], box=True)
         elif key == "alloc":
             for kind, s, e, lab, det in sorted(marks, key=lambda m: (m[1], m[2])):
                 c = MARK_STYLE[kind][0]
@@ -638,8 +645,7 @@ def render(plan) -> str:
                                f"{'-' + str(r.last) if nblk > 1 else ''} ({human(bs)} each), nodes "
                                f"{','.join(map(str, r.nodes))}, valid_zones {r.valid_zones}{why}; "
                                f"{_rng(r.start, r.end)}")
-                lab = f"{r.first}-{r.last}" if nblk > 1 else str(r.first)
-                _inlabel(svg, g, a, b, ly, lab)
+                label(a, b, ly, [f"{r.first}-{r.last}" if nblk > 1 else str(r.first)])
 
     # ---- marker labels with leader lines down to the allocation lane
     alloc_y = lane_y["boot allocations"]
@@ -678,6 +684,22 @@ def render(plan) -> str:
                                         "stroke-width": "1"})
         hl = human(sgm.end - sgm.start)
         svg.text(g_gaps, sgm.x0 + w / 2, lanes_bottom + 12, hl, text_anchor="middle", font_size=8, fill="#555555")
+
+    # ---- lane labels, clear of the break marks
+    g_labels = svg.el(None, "g", {"id": "labels"})
+    gap_px = [(sg.x0, sg.x1) for sg in scale.segments if sg.gap]
+    for a, b, ly, candidates, colour, box in labels:
+        fa, fb = _free_span(a, b, gap_px)
+        text = next((c for c in candidates if _fits(fb - fa, c)), None)
+        if text is None:
+            continue
+        if box:
+            w = len(text) * CHAR_W + 4
+            svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.85")
+        svg.text(g_labels, (fa + fb) / 2, ly + LANE_H / 2 + 4, text, text_anchor="middle", fill=colour)
+    for ly, text in notes:
+        svg.rect(g_labels, scale.x0 + 3, ly + 5, len(text) * CHAR_W + 6, LANE_H - 10, "#f7f7f7")
+        svg.text(g_labels, scale.x0 + 6, ly + LANE_H / 2 + 4, text, fill="#777777", font_style="italic")
 
     # ---- axis: a tick at every segment boundary, true address labels where they fit
     y = lanes_bottom + 16
