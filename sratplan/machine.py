@@ -219,6 +219,10 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         e820_table = e820_from_srat(srat, assumptions)
     findings.extend(getattr(e820_table, "findings", ()))
     if not any(en.type == E820Type.RAM for en in e820_table.entries):
+        if e820 is None and (facts is None or facts.e820 is None) and srat is None:
+            what = ", ".join(sorted({t.signature for t in tables})) if tables is not None else "nothing"
+            raise InputError(f"no SRAT and no e820 map among the inputs ({what}): nothing says where RAM is; "
+                             "give the SRAT, --e820 or --boot-facts")
         raise InputError("the e820 map has no usable RAM", path=str(e820) if e820 else None)
 
     # loader facts
@@ -241,10 +245,11 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     else:
         top = _top_of_low_ram(e820_table.entries)
         # QEMU's linuxboot and GRUB load the initrd at the top of RAM below
-        # 4 GiB (QEMU leaves SeaBIOS's ACPI tables above it)
-        rd = ((top - DEFAULT_INITRD_SIZE) & ~0xFFF, top) if top > DEFAULT_INITRD_SIZE + (16 << 20) else None
+        # 4 GiB (QEMU leaves SeaBIOS's ACPI tables above it), never over the kernel
+        size = min(DEFAULT_INITRD_SIZE, max(0, (top - kend) // 2) & ~0xFFF)
+        rd = ((top - size) & ~0xFFF, top) if size >= (1 << 20) else None
         if rd:
-            assumptions.append(f"initrd of {DEFAULT_INITRD_SIZE >> 20} MiB placed by a QEMU/GRUB-style loader at the "
+            assumptions.append(f"initrd of {size >> 20} MiB placed by a QEMU/GRUB-style loader at the "
                                f"top of RAM below 4 GiB [{rd[0]:#x}-{rd[1] - 1:#x}]")
     acpi = ()
     if facts is not None and facts.acpi_tables:

@@ -300,7 +300,11 @@ def _blocks(sim, machine, block_size):
 def plan(machine, advise_more: bool = True) -> Plan:
     """Predict the boot of ``machine``; see :class:`Plan`."""
     from . import advise
+    from .errors import PlanError
 
+    if machine.arch != "x86_64":
+        raise PlanError(f"not planned: {machine.arch} (the tables are from an {machine.arch} machine; the planner "
+                        "models x86-64 Linux) - 'sratplan decode' checks the tables themselves")
     sim = simulate(machine)
     p = machine.profile
     early, layout = sim.early, sim.layout
