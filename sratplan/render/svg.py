@@ -43,6 +43,7 @@ WIDTH = 1360
 LEFT = 160            # lane captions live left of the axis
 RIGHT = 24
 LANE_H = 26
+SUB_H = 20           # one sub-row of a lane whose ranges overlap
 LANE_GAP = 8
 FONT = 11
 CHAR_W = 6.4          # rough width of one character at FONT px sans-serif
@@ -291,6 +292,26 @@ def _free_span(a: float, b: float, gaps) -> tuple[float, float]:
     return max(pieces, key=lambda p: p[1] - p[0], default=(a, a))
 
 
+def _pack(intervals) -> tuple[list[int], int]:
+    """Sub-row of each ``(start, end)`` so that overlapping ones (interleaved
+    nodes' zone spans, overlapping SRAT entries) do not hide each other;
+    returns the rows, in input order, and their count."""
+    order = sorted(range(len(intervals)), key=lambda i: (intervals[i][0], intervals[i][1]))
+    ends: list[int] = []
+    rows = [0] * len(intervals)
+    for i in order:
+        s, e = intervals[i]
+        for r, end in enumerate(ends):
+            if s >= end:
+                ends[r] = e
+                rows[i] = r
+                break
+        else:
+            ends.append(e)
+            rows[i] = len(ends) - 1
+    return rows, max(1, len(ends))
+
+
 def _sim(plan, name, default=None):
     sim = getattr(plan, "sim", None)
     return getattr(sim, name, default) if sim is not None else default
@@ -529,10 +550,15 @@ def render(plan) -> str:
     lanes += [("SRAT ranges", "srat", None), ("NUMA nodes", "nodes", None), ("zones", "zones", None),
               ("MEMBLOCK_HOTPLUG", "hotplug", None), ("boot allocations", "alloc", None),
               ("memory blocks", "blocks", None)]
+    srat_items = [(n, s, e_incl + 1, hp_flag) for n in plan.nodes for s, e_incl, hp_flag in n.srat_ranges]
+    srat_rows, srat_n = _pack([(s, e) for _, s, e, _ in srat_items])
+    zone_items = [(n, zs) for n in plan.nodes for zs in _zone_spans(n)]
+    zone_rows, zone_n = _pack([(zs[1], zs[2]) for _, zs in zone_items])
+    lane_h = {"srat": LANE_H if srat_n == 1 else srat_n * SUB_H, "zones": LANE_H if zone_n == 1 else zone_n * SUB_H}
     lane_y = {}
     for cap, key, _ in lanes:
         lane_y[cap] = y
-        y += LANE_H + LANE_GAP
+        y += lane_h.get(key, LANE_H) + LANE_GAP
     lanes_top = label_top + nrows * 15 + 6
     lanes_bottom = y - LANE_GAP
 
@@ -540,8 +566,9 @@ def render(plan) -> str:
     # lane backgrounds and captions
     for cap, key, _ in lanes:
         ly = lane_y[cap]
-        svg.rect(g_lanes, scale.x0, ly, scale.x1 - scale.x0, LANE_H, "#f7f7f7", stroke="#e0e0e0")
-        svg.text(g_lanes, LEFT - 8, ly + LANE_H / 2 + 4, cap, text_anchor="end", font_weight="bold")
+        lh = lane_h.get(key, LANE_H)
+        svg.rect(g_lanes, scale.x0, ly, scale.x1 - scale.x0, lh, "#f7f7f7", stroke="#e0e0e0")
+        svg.text(g_lanes, LEFT - 8, ly + lh / 2 + 4, cap, text_anchor="end", font_weight="bold")
 
     hatch_cache = {}
 
@@ -557,8 +584,8 @@ def render(plan) -> str:
     labels = []     # (a, b, y, candidates, colour, box): written after the break marks
     notes = []      # (y, text): a lane with nothing to draw says why
 
-    def label(a, b, y, candidates, colour="#111111", box=False):
-        labels.append((a, b, y, candidates, colour, box))
+    def label(a, b, y, candidates, colour="#111111", box=False, h=LANE_H):
+        labels.append((a, b, y, candidates, colour, box, h))
 
     used_e820 = {}
     for cap, key, entries in lanes:
@@ -580,15 +607,16 @@ def render(plan) -> str:
             if not any(n.srat_ranges for n in plan.nodes):
                 why = "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")
                 notes.append((ly, why))
-            for n in plan.nodes:
+            sh = LANE_H if srat_n == 1 else SUB_H
+            for (n, s, e, hp_flag), row in zip(srat_items, srat_rows):
                 c = node_colour(n.node)
-                for s, e_incl, hp_flag in n.srat_ranges:
-                    a, b = scale.span(s, e_incl + 1, 1.0)
-                    fill = hatch(c) if hp_flag else c
-                    svg.rect(g, a, ly, b - a, LANE_H, fill, stroke=c, stroke_width="1",
-                             title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
-                                   f"{' hot-pluggable' if hp_flag else ''} {_rng(s, e_incl + 1)}")
-                    label(a, b, ly, [f"N{n.node} hotplug", f"N{n.node}"] if hp_flag else [f"N{n.node}"], box=True)
+                a, b = scale.span(s, e, 1.0)
+                yy = ly + row * sh
+                fill = hatch(c) if hp_flag else c
+                svg.rect(g, a, yy, b - a, sh, fill, stroke=c, stroke_width="1",
+                         title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
+                               f"{' hot-pluggable' if hp_flag else ''} {_rng(s, e)}")
+                label(a, b, yy, [f"N{n.node} hotplug", f"N{n.node}"] if hp_flag else [f"N{n.node}"], box=True, h=sh)
         elif key == "nodes":
             for n in plan.nodes:
                 c = node_colour(n.node)
@@ -598,21 +626,22 @@ def render(plan) -> str:
                              title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
                     label(a, b, ly, [f"node {n.node}", f"{n.node}"], colour="#ffffff")
         elif key == "zones":
-            for n in plan.nodes:
-                for zname, s, e, z in _zone_spans(n):
-                    c = ZONE_STYLE.get(zname, "#999999")
-                    a, b = scale.span(s, e, 1.0)
-                    svg.rect(g, a, ly, b - a, LANE_H, c, opacity="0.35",
-                             title=f"node {n.node} {zname}: start_pfn {z.start_pfn:#x}, spanned {z.spanned}, "
-                                   f"present {z.present}, managed ~{z.managed} pages; {_rng(s, e)}")
-                    for ms, me_incl in n.memory_ranges:
-                        ra, rb = max(s, ms), min(e, me_incl + 1)
-                        if ra < rb:
-                            xa, xb = scale.span(ra, rb, 1.0)
-                            svg.rect(g, xa, ly + 3, xb - xa, LANE_H - 6, c,
-                                     title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
-                    svg.rect(g, a, ly, b - a, LANE_H, "none", stroke="#333333", stroke_width="0.6")
-                    label(a, b, ly, [f"{zname} n{n.node}", zname])
+            zh = LANE_H if zone_n == 1 else SUB_H
+            for (n, (zname, s, e, z)), row in zip(zone_items, zone_rows):
+                c = ZONE_STYLE.get(zname, "#999999")
+                a, b = scale.span(s, e, 1.0)
+                yy = ly + row * zh
+                svg.rect(g, a, yy, b - a, zh, c, opacity="0.35",
+                         title=f"node {n.node} {zname}: start_pfn {z.start_pfn:#x}, spanned {z.spanned}, "
+                               f"present {z.present}, managed ~{z.managed} pages; {_rng(s, e)}")
+                for ms, me_incl in n.memory_ranges:
+                    ra, rb = max(s, ms), min(e, me_incl + 1)
+                    if ra < rb:
+                        xa, xb = scale.span(ra, rb, 1.0)
+                        svg.rect(g, xa, yy + 3, xb - xa, zh - 6, c,
+                                 title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
+                svg.rect(g, a, yy, b - a, zh, "none", stroke="#333333", stroke_width="0.6")
+                label(a, b, yy, [f"{zname} n{n.node}", zname], h=zh)
         elif key == "hotplug":
             if not hp:
                 notes.append((ly, "no memory in SRAT hot-pluggable ranges"))
@@ -688,15 +717,15 @@ def render(plan) -> str:
     # ---- lane labels, clear of the break marks
     g_labels = svg.el(None, "g", {"id": "labels"})
     gap_px = [(sg.x0, sg.x1) for sg in scale.segments if sg.gap]
-    for a, b, ly, candidates, colour, box in labels:
+    for a, b, ly, candidates, colour, box, h in labels:
         fa, fb = _free_span(a, b, gap_px)
         text = next((c for c in candidates if _fits(fb - fa, c)), None)
         if text is None:
             continue
         if box:
             w = len(text) * CHAR_W + 4
-            svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + 6, w, LANE_H - 12, "#ffffff", opacity="0.85")
-        svg.text(g_labels, (fa + fb) / 2, ly + LANE_H / 2 + 4, text, text_anchor="middle", fill=colour)
+            svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + h / 2 - 7, w, 14, "#ffffff", opacity="0.85")
+        svg.text(g_labels, (fa + fb) / 2, ly + h / 2 + 4, text, text_anchor="middle", fill=colour)
     for ly, text in notes:
         svg.rect(g_labels, scale.x0 + 3, ly + 5, len(text) * CHAR_W + 6, LANE_H - 10, "#f7f7f7")
         svg.text(g_labels, scale.x0 + 6, ly + LANE_H / 2 + 4, text, fill="#777777", font_style="italic")

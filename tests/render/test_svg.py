@@ -189,6 +189,27 @@ def test_memmap_lane_appears_only_when_the_command_line_edits_e820():
     assert "e820 (cmdline)" not in texts(parse(svg.render(example_plan("qemu-2node-hotplug"))))
 
 
+def test_interleaved_zone_spans_get_their_own_rows():
+    """A hot-pluggable node inside node 0's DMA32 (kernel-truth case d02):
+    node 0's DMA32 span covers node 1's Movable span; both stay visible."""
+    from truthcases import ROOT, machine_for
+
+    p = make_plan(machine_for("6.1", ROOT / "6.1" / "d02_hp_dma32_island"))
+    spans = {(n.node, z.zone): (z.start_pfn, z.start_pfn + z.spanned) for n in p.nodes for z in n.zones if z.spanned}
+    (a0, a1), (b0, b1) = spans[(0, "DMA32")], spans[(1, "Movable")]
+    assert a0 < b0 and b1 < a1        # the case still is what this test is about
+    root = parse(svg.render(p))
+    lanes = next(g for g in root.iter(NS + "g") if g.get("id") == "lanes")
+    zones = next(g for g in lanes if g.get("class") == "zones")
+    ys = {}
+    for r in zones.iter(NS + "rect"):
+        t = r.find(NS + "title")
+        if t is not None and ": start_pfn" in t.text:
+            ys[t.text.split(":")[0]] = float(r.get("y"))
+    assert ys["node 0 DMA32"] != ys["node 1 Movable"]
+    assert ys["node 0 DMA32"] == ys["node 0 Normal"]
+
+
 def test_text_is_escaped_and_xml_safe():
     p = example_plan("qemu-2node-hotplug", "--cmdline", "movable_node x=<b>&'\"")
     ld = p.sim.loader
