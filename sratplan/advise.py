@@ -68,7 +68,30 @@ def advise(plan, advise_more: bool = True):
                                    "at boot: it is a hot-add window (memory added there later follows the "
                                    "onlining policy, not movable_node)", where=f"node {sm.node}"))
 
+    # e820 against the SRAT
+    if numa.srat is not None and plan.numa_source == "srat":
+        mem = [(r.base, r.base + r.size) for r in sim.early.memblock.memory]
+        for sm in numa.srat.mems:
+            if not sm.hotplug and sm.end > sm.start and not any(a < sm.end and sm.start < b for a, b in mem):
+                findings.append(_f("SRAT_RANGE_WITHOUT_RAM", Severity.INFO,
+                                   f"SRAT range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} holds no e820 RAM",
+                                   where=f"node {sm.node}"))
+        loose = [r for r in sim.early.memblock.memory if not m.profile.valid_nid(r.nid)]
+        if loose:
+            total = sum(r.size for r in loose)
+            findings.append(_f("RAM_WITHOUT_SRAT", Severity.WARNING,
+                               f"{total >> 10} KiB of e820 RAM lies in no SRAT range ({loose[0].base:#x}...): "
+                               "Linux tolerates up to 1 MiB of it, leaving those pages without a node"))
+    if cl.crashkernel and not sim.late.crashkernel:
+        findings.append(_f("CRASHKERNEL_NOT_RESERVED", Severity.WARNING,
+                           "crashkernel= is given but no room was found for it in non-hotpluggable memory"))
+
     for n in plan.nodes:
+        kern = n.kernel_present_bytes
+        if n.movable_present_bytes and kern and n.movable_present_bytes / kern > 3:
+            findings.append(_f("NODE_MOVABLE_RATIO", Severity.INFO,
+                               f"node {n.node}: MOVABLE:KERNEL is {n.movable_present_bytes / kern:.1f}:1 - its kernel "
+                               "allocations spill to other nodes", where=f"node {n.node}"))
         if n.hotplug_cleared_by:
             what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
             sev = Severity.ERROR if movable else Severity.WARNING

@@ -186,11 +186,9 @@ def simulate(machine) -> Simulation:
     if machine.cmdline.crashkernel:
         from .kernel.cmdline import resolve_crashkernel
 
-        try:
-            got = resolve_crashkernel(machine.cmdline.raw, early.memblock.memory_size(), p)
-            crash = tuple(got[0]) if isinstance(got, tuple) and got and isinstance(got[0], (list, tuple)) else ()
-        except Exception:  # a malformed crashkernel= is already a cmdline finding
-            crash = ()
+        # sizes are resolved against memblock_phys_mem_size()
+        req, _ = resolve_crashkernel(machine.cmdline.raw, early.memblock.memory_size(), p)
+        crash = (req,) if req is not None else ()
     late = late_boot(early, cmdline=machine.cmdline, loader=loader, online_cpu_nodes=set(cpu_nodes),
                      cpu_nodes=cpu_nodes, max_possible_pfn=mpp, crash_requests=crash)
     cl = machine.cmdline
