@@ -96,6 +96,7 @@ MARK_STYLE = {
     "percpu": ("#6c3483", "per-CPU areas"),
     "swiotlb": ("#a04000", "swiotlb"),
     "crash": ("#17202a", "crashkernel"),
+    "hash": ("#5d6d7e", "boot hash tables"),
 }
 
 _XML_BAD = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -401,6 +402,9 @@ def _markers(plan):
                 s, e = item[-2], item[-1]
                 if isinstance(s, int) and isinstance(e, int) and e > s:
                     out.append(("crash", s, e, "crashkernel", "crashkernel reservation"))
+        for item in getattr(late, "hash_tables", None) or ():
+            if isinstance(item, (tuple, list)) and len(item) == 2:
+                out.append(("hash", item[0], item[1], "hash", "boot-time hash table (dentry/inode cache)"))
     return [m for m in out if isinstance(m[1], int) and isinstance(m[2], int) and m[2] > m[1]]
 
 
@@ -657,7 +661,8 @@ def render(plan) -> str:
                              title=f"node {nid}: MEMBLOCK_HOTPLUG cleared ({cause}) {_rng(s, e)}")
                     label(a, b, ly, [f"cleared: {cause}", "cleared"], box=True)
         elif key == "alloc":
-            for kind, s, e, lab, det in sorted(marks, key=lambda m: (m[1], m[2])):
+            # biggest first, so a small allocation inside a big one stays on top
+            for kind, s, e, lab, det in sorted(marks, key=lambda m: (-(m[2] - m[1]), m[1])):
                 c = MARK_STYLE[kind][0]
                 a, b = scale.span(s, e, MIN_MARK)
                 svg.rect(g, a, ly + 2, b - a, LANE_H - 4, c, opacity="0.85", title=f"{det} {_rng(s, e)}")
