@@ -63,6 +63,11 @@ class KernelProfile:
     # Type names e820_print_type() uses: "classic" (usable/reserved, 3.x-6.x)
     # or "gaps" (System RAM/device reserved + [gap] lines; 7.2.13 e820.c).
     e820_print_dialect: str = "classic"
+    # --- mm/memory_hotplug.c defaults (Debian configs) ----------------------
+    # auto_online_blocks with no memhp_default_state=: /sys/devices/system/memory/
+    # auto_online_blocks in every capture (fixtures/kernel/*/memory_blocks.txt):
+    # "offline" on 5.10/6.1, "online" on 6.12/7.2.
+    memhp_default_online: str = "offline"
 
     # --- drivers/acpi/numa/srat.c, lib/fw_table.c ------------------------
     max_numnodes: int = MAX_NUMNODES_DEBIAN
@@ -163,7 +168,7 @@ PROFILES: dict[str, KernelProfile] = {
                          flag_rsrv_noinit=None,
                          node_data_size=0x2b000),       # NODE_DATA(0) [0x17ffd5000-0x17fffffff] in c02
     "6.12": KernelProfile(name="6.12", release="6.12.117 (Debian 6.12.117+deb13-amd64)", version=(6, 12),
-                          default_nid=-1, flag_rsrv_noinit=0x10,
+                          default_nid=-1, flag_rsrv_noinit=0x10, memhp_default_online="online",
                           numa_valid_node_checks=True, empty_type_dummy_region=False,
                           fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
@@ -176,7 +181,7 @@ PROFILES: dict[str, KernelProfile] = {
                          flag_kho_scratch=0x40, memblock_reserve_nid=-1,
                          numa_valid_node_checks=True, empty_type_dummy_region=False,
                          e820_kho_scratch_low_1m=True, e820_reserved_kern=False,
-                         e820_print_dialect="gaps",
+                         e820_print_dialect="gaps", memhp_default_online="online",
                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
