@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""sratplan benchmarks: whole-process timings, both sides of each comparison
+in the same run, medians over several runs.
+
+    python3 benchmarks/run.py                # all four benchmarks
+    python3 benchmarks/run.py --runs 11 --only decode,plan
+    python3 benchmarks/run.py --no-site      # interpreter without site hooks
+
+1. decode: ``sratplan decode T`` vs ``iasl -d T`` on synthetic SRATs of 20,
+   576 and 10,240 subtables (x2APIC + memory entries) and on the largest
+   real SRAT in fixtures/real/srat; default output format, stdout to
+   /dev/null.  Target: <= 1.0x iasl on the 10,240-subtable table.
+2. plan: ``sratplan T`` (decode + e820 assumed from the SRAT + memblock +
+   zones + report) of the largest real server SRAT vs ``iasl -d T``.
+   Target: <= 2.0x.
+3. scaling: ``sratplan T --e820 E --format json`` from 4 GiB / 1 node up to
+   64 TiB / 64 nodes / 2,000 SRAT ranges.  Target: largest <= 2.0x smallest.
+4. audit throughput: benchmarks/audit_throughput.py, when it exists.
+
+Every figure is a whole process started from this script: wall time
+(perf_counter around the child) and CPU time (user + system of the child,
+from getrusage).  Runs of the two sides alternate so that background load
+hits both alike.  iasl is scripts/fetch-iasl's (or $SRATPLAN_IASL, or the
+iasl on PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+GiB = 1 << 30
+TiB = 1 << 40
+
+
+def find_iasl() -> str | None:
+    env = os.environ.get("SRATPLAN_IASL")
+    if env:
+        return env
+    try:
+        out = subprocess.run([str(REPO / "scripts" / "fetch-iasl")], capture_output=True, text=True,
+                             timeout=600)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip().splitlines()[-1]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return shutil.which("iasl")
+
+
+class Runner:
+    """Starts whole processes and records (wall, cpu) seconds for each."""
+
+    def __init__(self, runs: int, no_site: bool):
+        self.runs = runs
+        self.env = dict(os.environ)
+        self.py = [sys.executable]
+        if no_site:
+            # -S skips site.py and every .pth hook of this interpreter; the
+            # packages stay importable through PYTHONPATH.
+            import sysconfig
+
+            paths = [str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+            self.env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+            self.py = [sys.executable, "-S"]
+
+    def sratplan(self, *args) -> list[str]:
+        return [*self.py, "-m", "sratplan", *map(str, args)]
+
+    def once(self, cmd, cwd=None) -> tuple[float, float, int]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=cwd, env=self.env).returncode
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return wall, cpu, rc
+
+    def compare(self, cmds: dict, cwd=None) -> dict:
+        """Alternate the commands ``runs`` times (after one warm-up each);
+        return name -> (median wall, median cpu, exit status)."""
+        samples = {k: [] for k in cmds}
+        rcs = {}
+        for k, c in cmds.items():
+            rcs[k] = self.once(c, cwd)[2]
+        for _ in range(self.runs):
+            for k, c in cmds.items():
+                w, u, rcs[k] = self.once(c, cwd)
+                samples[k].append((w, u))
+        return {k: (statistics.median(w for w, _ in v), statistics.median(u for _, u in v), rcs[k])
+                for k, v in samples.items()}
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:8.1f}"
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "NOT met"
+
+
+def synthetic_srat(subtables: int) -> bytes:
+    """An SRAT of exactly ``subtables`` entries: x2APIC CPU entries plus one
+    memory entry per five subtables (node count grows with the size)."""
+    mem_target = max(2, subtables // 5)
+    nodes = max(1, min(64, mem_target // 32 or 1))
+    per_node = max(1, (mem_target - 1) // nodes)
+    cpus = subtables - (1 + nodes * per_node)
+    table, _ram = synth.srat(nodes, nodes * per_node, cpus, 64 * TiB if subtables > 100 else 64 * GiB)
+    assert _count_subtables(table) == subtables, (subtables, _count_subtables(table))
+    return table
+
+
+def _count_subtables(table: bytes) -> int:
+    off, n = 48, 0
+    while off + 2 <= len(table):
+        off += table[off + 1]
+        n += 1
+    return n
+
+
+def largest_real_srat() -> Path:
+    cands = sorted((REPO / "fixtures" / "real" / "srat").glob("*.SRAT.bin"), key=lambda p: p.stat().st_size)
+    return cands[-1]
+
+
+def bench_decode(r: Runner, iasl: str, work: Path) -> list[str]:
+    out = ["## 1. sratplan decode vs iasl -d (default format, stdout to /dev/null)", "",
+           f"{'table':34} {'iasl ms':>8} {'ours ms':>8} {'ratio':>6}   {'iasl cpu':>8} {'ours cpu':>8} {'ratio':>6}"]
+    tables = []
+    for n in (20, 576, 10240):
+        p = work / f"synthetic-{n}.bin"
+        p.write_bytes(synthetic_srat(n))
+        tables.append((f"synthetic {n} subtables ({p.stat().st_size} B)", p))
+    real = largest_real_srat()
+    tables.append((f"real {real.name[:22]} ({real.stat().st_size} B)", real))
+    for label, p in tables:
+        local = work / ("iasl-" + p.name)
+        shutil.copyfile(p, local)  # iasl writes its .dsl next to the input
+        res = r.compare({"iasl": [iasl, "-d", str(local)], "ours": r.sratplan("decode", p)}, cwd=work)
+        (iw, ic, _), (ow, oc, orc) = res["iasl"], res["ours"]
+        out.append(f"{label:34} {ms(iw)} {ms(ow)} {ow / iw:6.2f}   {ms(ic)} {ms(oc)} {oc / ic:6.2f}"
+                   + ("" if orc in (0, 1) else f"  (exit {orc})"))
+        if "10240" in label:
+            out.append(f"{'':34} target <= 1.0x iasl (wall): {verdict(ow / iw, 1.0)}")
+    return out
+
+
+def bench_plan(r: Runner, iasl: str, work: Path) -> list[str]:
+    real = largest_real_srat()
+    local = work / ("iasl-" + real.name)
+    shutil.copyfile(real, local)
+    res = r.compare({"iasl": [iasl, "-d", str(local)], "plan": r.sratplan(real),
+                     "plan-json": r.sratplan(real, "--format", "json")}, cwd=work)
+    (iw, ic, _) = res["iasl"]
+    out = ["## 2. full plan of the largest real SRAT (no e820: RAM assumed from the SRAT) vs iasl -d", "",
+           f"table: {real.name}", f"{'command':34} {'wall ms':>8} {'ratio':>6}   {'cpu ms':>8} {'ratio':>6}",
+           f"{'iasl -d':34} {ms(iw)} {1:6.2f}   {ms(ic)} {1:6.2f}"]
+    for k in ("plan", "plan-json"):
+        w, c, rc = res[k]
+        out.append(f"{'sratplan ' + ('--format json' if k.endswith('json') else '(table)'):34} {ms(w)} "
+                   f"{w / iw:6.2f}   {ms(c)} {c / ic:6.2f}" + ("" if rc in (0, 1) else f"  (exit {rc})"))
+    out.append(f"target <= 2.0x iasl (wall, table output): {verdict(res['plan'][0] / iw, 2.0)}")
+    return out
+
+
+SCALES = [  # (label, total RAM, nodes, SRAT memory ranges, CPUs)
+    ("4 GiB / 1 node", 4 * GiB, 1, 1, 4),
+    ("256 GiB / 2 nodes", 256 * GiB, 2, 8, 64),
+    ("4 TiB / 8 nodes", 4 * TiB, 8, 64, 256),
+    ("16 TiB / 32 nodes", 16 * TiB, 32, 512, 1024),
+    ("64 TiB / 64 nodes / 2,000 ranges", 64 * TiB, 64, 1999, 2048),
+]
+
+
+def bench_scaling(r: Runner, work: Path) -> list[str]:
+    cmds = {}
+    labels = {}
+    for i, (label, total, nodes, ranges, cpus) in enumerate(SCALES):
+        table, ram = synth.srat(nodes, ranges, cpus, total)
+        t = work / f"scale{i}.SRAT.bin"
+        e = work / f"scale{i}.e820"
+        t.write_bytes(table)
+        e.write_text(synth.e820_text(ram))
+        labels[label] = len(ram)
+        cmds[label] = r.sratplan(t, "--e820", e, "--format", "json")
+    res = r.compare(cmds, cwd=work)
+    first = res[SCALES[0][0]]
+    out = ["## 3. scaling: sratplan SRAT --e820 E --format json", "",
+           f"{'machine':34} {'ranges':>6} {'wall ms':>8} {'x small':>7}   {'cpu ms':>8} {'x small':>7}"]
+    for label, *_ in SCALES:
+        w, c, rc = res[label]
+        out.append(f"{label:34} {labels[label]:6d} {ms(w)} {w / first[0]:7.2f}   {ms(c)} {c / first[1]:7.2f}"
+                   + ("" if rc in (0, 1) else f"  (exit {rc})"))
+    last = res[SCALES[-1][0]]
+    out.append(f"target largest <= 2.0x smallest (wall): {verdict(last[0] / first[0], 2.0)}")
+    return out
+
+
+def bench_audit(r: Runner) -> list[str]:
+    script = HERE / "audit_throughput.py"
+    out = ["## 4. audit throughput", ""]
+    if not script.exists():
+        out.append("benchmarks/audit_throughput.py does not exist (yet): nothing to report.")
+        return out
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=r.env)
+    out.extend(proc.stdout.rstrip().splitlines())
+    if proc.returncode:
+        out.append(f"(audit_throughput.py exited {proc.returncode}: {proc.stderr.strip()[-300:]})")
+    return out
+
+
+def machine_line() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"machine: {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, load average {load:.2f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=7, help="timed runs per command (default 7), after a warm-up")
+    ap.add_argument("--only", default="decode,plan,scaling,audit", help="comma-separated subset")
+    ap.add_argument("--iasl", help="iasl to compare with (default: scripts/fetch-iasl, $SRATPLAN_IASL, PATH)")
+    ap.add_argument("--no-site", action="store_true",
+                    help="run Python with -S (no site.py/.pth hooks), packages found through PYTHONPATH")
+    a = ap.parse_args(argv)
+    only = set(a.only.split(","))
+    r = Runner(max(1, a.runs), a.no_site)
+    iasl = a.iasl or (find_iasl() if only & {"decode", "plan"} else None)
+    print(machine_line())
+    floor = r.compare({"python": [*r.py, "-c", "pass"]})["python"]
+    print(f"interpreter: {' '.join(r.py)}; empty start-up {ms(floor[0]).strip()} ms wall, "
+          f"{ms(floor[1]).strip()} ms cpu")
+    print(f"iasl: {iasl}; medians of {r.runs} runs; ratios are ours / theirs\n")
+    with tempfile.TemporaryDirectory(prefix="sratplan-bench-") as tmp:
+        work = Path(tmp)
+        steps = [("decode", lambda: bench_decode(r, iasl, work) if iasl else ["## 1. decode: no iasl found"]),
+                 ("plan", lambda: bench_plan(r, iasl, work) if iasl else ["## 2. plan: no iasl found"]),
+                 ("scaling", lambda: bench_scaling(r, work)),
+                 ("audit", lambda: bench_audit(r))]
+        for name, fn in steps:
+            if name in only:
+                print("\n".join(fn()) + "\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
