@@ -50,6 +50,8 @@ CHAR_W = 6.4          # rough width of one character at FONT px sans-serif
 MIN_SEG = 5.0         # narrowest segment, so a 4 KiB entry stays visible
 GAP_W = 26.0          # width of a compressed hole
 GAP_MIN = 16 << 20    # holes at least this big are compressed with a break mark
+MAX_GAPS = 12         # at most this many of them (the biggest)
+MAX_SUBROWS_H = 200   # a lane split into sub-rows grows to at most this height
 MIN_MARK = 3.0        # narrowest drawn allocation marker
 MAX_LABEL_ROWS = 7
 
@@ -180,6 +182,20 @@ class AddressScale:
         if all(g for _, _, g in pieces):
             # nothing drawn at all: one plain segment, no break mark
             pieces = [(a, b, False) for a, b, _ in pieces]
+        gaps = sorted((b - a for a, b, g in pieces if g), reverse=True)
+        if len(gaps) > MAX_GAPS:
+            # a wall of break marks reads as noise: only the biggest holes are
+            # compressed, the others are scaled like any segment
+            least = gaps[MAX_GAPS - 1]
+            keep = MAX_GAPS - sum(1 for x in gaps if x > least)
+            out = []
+            for a, b, g in pieces:
+                if g and b - a == least and keep > 0:
+                    keep -= 1
+                    out.append((a, b, True))
+                else:
+                    out.append((a, b, g and b - a > least))
+            pieces = out
         n = len(pieces)
         ngap = sum(1 for p in pieces if p[2])
         floor, gapw = MIN_SEG, GAP_W
@@ -449,7 +465,7 @@ def _place_rows(items, x_left, x_right):
     ends = []
     rows = []
     for x, text in items:
-        w = len(text) * CHAR_W + 4
+        w = len(text) * CHAR_W + 8
         a = min(max(x - 3, x_left), x_right - w)
         for r, end in enumerate(ends):
             if a > end:
@@ -558,7 +574,10 @@ def render(plan) -> str:
     srat_rows, srat_n = _pack([(s, e) for _, s, e, _ in srat_items])
     zone_items = [(n, zs) for n in plan.nodes for zs in _zone_spans(n)]
     zone_rows, zone_n = _pack([(zs[1], zs[2]) for _, zs in zone_items])
-    lane_h = {"srat": LANE_H if srat_n == 1 else srat_n * SUB_H, "zones": LANE_H if zone_n == 1 else zone_n * SUB_H}
+    def sub_h(n):
+        return LANE_H if n == 1 else min(SUB_H, MAX_SUBROWS_H / n)
+
+    lane_h = {"srat": srat_n * sub_h(srat_n), "zones": zone_n * sub_h(zone_n)}
     lane_y = {}
     for cap, key, _ in lanes:
         lane_y[cap] = y
@@ -611,7 +630,7 @@ def render(plan) -> str:
             if not any(n.srat_ranges for n in plan.nodes):
                 why = "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")
                 notes.append((ly, why))
-            sh = LANE_H if srat_n == 1 else SUB_H
+            sh = sub_h(srat_n)
             for (n, s, e, hp_flag), row in zip(srat_items, srat_rows):
                 c = node_colour(n.node)
                 a, b = scale.span(s, e, 1.0)
@@ -630,7 +649,7 @@ def render(plan) -> str:
                              title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
                     label(a, b, ly, [f"node {n.node}", f"{n.node}"], colour="#ffffff")
         elif key == "zones":
-            zh = LANE_H if zone_n == 1 else SUB_H
+            zh = sub_h(zone_n)
             for (n, (zname, s, e, z)), row in zip(zone_items, zone_rows):
                 c = ZONE_STYLE.get(zname, "#999999")
                 a, b = scale.span(s, e, 1.0)
@@ -642,7 +661,8 @@ def render(plan) -> str:
                     ra, rb = max(s, ms), min(e, me_incl + 1)
                     if ra < rb:
                         xa, xb = scale.span(ra, rb, 1.0)
-                        svg.rect(g, xa, yy + 3, xb - xa, zh - 6, c,
+                        inset = 3 if zh >= 12 else 0
+                        svg.rect(g, xa, yy + inset, xb - xa, zh - 2 * inset, c,
                                  title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
                 svg.rect(g, a, yy, b - a, zh, "none", stroke="#333333", stroke_width="0.6")
                 label(a, b, yy, [f"{zname} n{n.node}", zname], h=zh)
@@ -699,6 +719,7 @@ def render(plan) -> str:
 
     # ---- compressed holes: a break mark across all lanes
     g_gaps = svg.el(None, "g", {"id": "gaps"})
+    last_label_end = -1e9
     for sgm in scale.segments:
         if not sgm.gap:
             continue
@@ -717,7 +738,11 @@ def render(plan) -> str:
             svg.el(g_gaps, "polyline", {"points": " ".join(pts), "fill": "none", "stroke": "#555555",
                                         "stroke-width": "1"})
         hl = human(sgm.end - sgm.start)
-        svg.text(g_gaps, sgm.x0 + w / 2, lanes_bottom + 12, hl, text_anchor="middle", font_size=8, fill="#555555")
+        half = len(hl) * 2.6
+        if sgm.x0 + w / 2 - half > last_label_end + 3:
+            svg.text(g_gaps, sgm.x0 + w / 2, lanes_bottom + 12, hl, text_anchor="middle", font_size=8,
+                     fill="#555555")
+            last_label_end = sgm.x0 + w / 2 + half
 
     # ---- lane labels, clear of the break marks
     g_labels = svg.el(None, "g", {"id": "labels"})
@@ -725,7 +750,7 @@ def render(plan) -> str:
     for a, b, ly, candidates, colour, box, h in labels:
         fa, fb = _free_span(a, b, gap_px)
         text = next((c for c in candidates if _fits(fb - fa, c)), None)
-        if text is None:
+        if text is None or h < 13:
             continue
         if box:
             w = len(text) * CHAR_W + 4
