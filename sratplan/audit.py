@@ -224,9 +224,7 @@ def _audit_one(inp, cmdline, kernel):
 
         try:
             m = load_machine(list(inp.paths), cmdline=cmdline or "", kernel=kernel)
-        except InputError as e:
-            if "no usable RAM" not in str(e):
-                raise
+        except InputError:
             # tables without an SRAT (a lone CEDT or HMAT) and no e820 map:
             # decoded and checked, but there is no memory to plan
             from .acpi.sources import read_tables
@@ -236,7 +234,7 @@ def _audit_one(inp, cmdline, kernel):
                 ts = read_tables(pth)
                 fs += ts.all_findings()
                 sigs += [t.signature for t in ts.tables]
-            if "SRAT" in sigs:
+            if "SRAT" in sigs or not sigs:
                 raise
             return _row(inp, verdict="not planned: no memory map",
                         why=f"{', '.join(sorted(set(sigs)))} without an SRAT or e820 map: no RAM to plan",
@@ -288,6 +286,8 @@ def _content_key(inp: AuditInput, opts, stat_cache: dict) -> str | None:
     if inp.kind == "sysroot":
         return None
     h = hashlib.sha256(repr(opts).encode())
+    # the name matters only past the machine's stem (SRAT vs SRAT2 order)
+    stem = os.path.basename(inp.id) if inp.kind == "tables" else ""
     for p in inp.paths:
         try:
             st = os.stat(p)
@@ -305,7 +305,10 @@ def _content_key(inp: AuditInput, opts, stat_cache: dict) -> str | None:
                 return None
             digest = fh_hash.hexdigest()
             stat_cache[sk] = digest
-        h.update(os.path.basename(p).encode() + b"\0" + digest.encode())
+        name = os.path.basename(p)
+        if stem and name.startswith(stem):
+            name = name[len(stem):]
+        h.update(name.encode() + b"\0" + digest.encode())
     return h.hexdigest()
 
 
