@@ -28,6 +28,7 @@ byte) are replaced before they reach it.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -176,7 +177,7 @@ class AddressScale:
             return i >= 0 and merged[i][1] >= b
 
         pieces = []
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in itertools.pairwise(cuts):
             gap = not covered(a, b) and b - a >= GAP_MIN
             pieces.append((a, b, gap))
         if all(g for _, _, g in pieces):
@@ -832,11 +833,12 @@ def render(plan) -> str:
     y += 10
 
     svg.root.set("width", str(WIDTH))
-    svg.root.set("height", str(int(math.ceil(y))))
-    svg.root.set("viewBox", f"0 0 {WIDTH} {int(math.ceil(y))}")
+    height = math.ceil(y)
+    svg.root.set("height", str(height))
+    svg.root.set("viewBox", f"0 0 {WIDTH} {height}")
     bg = ET.Element("rect", {"width": "100%", "height": "100%", "fill": "#ffffff"})
     svg.root.insert(1, bg)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg.root, encoding="unicode") + "\n"
 
 
-__all__ = ["render", "AddressScale", "Segment", "human"]
+__all__ = ["AddressScale", "Segment", "human", "render"]

@@ -5,6 +5,7 @@ headless Chromium when it is installed."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import shutil
 import signal
@@ -88,10 +89,10 @@ def test_scale_monotonic_and_fills_the_width(ranges, probes):
     sc = AddressScale(ranges, 50, 1200)
     assert sc.x1 == pytest.approx(1250)
     xs = [sc.x(a) for a in sorted(probes + [0, sc.top] + [s for s, _ in ranges])]
-    assert all(a <= b + 1e-9 for a, b in zip(xs, xs[1:]))
+    assert all(a <= b + 1e-9 for a, b in itertools.pairwise(xs))
     assert all(50 - 1e-9 <= x <= 1250 + 1e-9 for x in xs)
     # segments tile the axis: contiguous in address and in pixels
-    for a, b in zip(sc.segments, sc.segments[1:]):
+    for a, b in itertools.pairwise(sc.segments):
         assert a.end == b.start and a.x1 == pytest.approx(b.x0)
         assert a.x1 > a.x0
     if ranges:
@@ -146,7 +147,7 @@ def test_every_lane_shows_what_the_plan_says(ex_plan):
 
 
 def test_legend_names_every_colour_used_in_lanes(ex_plan):
-    p, text = ex_plan
+    _, text = ex_plan
     root = parse(text)
     legend = next(g for g in root.iter(NS + "g") if g.get("id") == "legend")
     legend_fills = {r.get("fill") for r in legend.iter(NS + "rect")}
@@ -245,6 +246,7 @@ def test_any_planned_machine_gives_a_well_formed_picture(tmp_path, pieces, cmdli
     memory, SRAT range and zone."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "acpi"))
     import builders as B
+
     from sratplan.errors import SratplanError
     from sratplan.machine import load_machine
 
