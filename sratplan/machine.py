@@ -18,9 +18,6 @@ from .firmware.e820 import E820Entry, E820Table, E820Type
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 
-# Kernel build constant: [_text, __end_of_kernel_reserve) of the Debian images
-# (truth.json kernel_image.memblock_reserve of the nokaslr captures).
-KERNEL_RESERVE_SIZE = {"5.10": 0x3000000, "6.1": 0x3400000, "6.12": 0x2C00000, "7.2": 0x3200000}
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
 DEFAULT_INITRD_SIZE = 64 << 20
 QEMU_OEMS = ("BOCHS", "BXPC")
@@ -232,7 +229,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         ktext, kend = kernel_image[0], kernel_image[0] + kernel_image[1]
     else:
         ktext = LOAD_PHYSICAL_ADDR
-        kend = ktext + KERNEL_RESERVE_SIZE.get(profile.name, 0x3400000)
+        kend = ktext + profile.kernel_reserve_size
         if kaslr:
             assumptions.append("KASLR: the kernel image is assumed at 16 MiB (its lowest slot); give "
                                "--kernel-image for the real placement")

@@ -121,6 +121,7 @@ class KernelProfile:
     setup_style: str = "6.1"
     # Kernel build constants measured from the captures (fixtures/kernel/*/
     # c02_*: truth.json kernel_image and the setup_arch memblock_reserve line):
+    kernel_reserve_size: int = 0x3400000     # [_text, __end_of_kernel_reserve) of the Debian image
     brk_reserve_size: int = 0x11000          # reserve_brk(): used brk (page-table buffer + 1 page)
     image_end_after_reserve: int = 0x30000   # _end - __end_of_kernel_reserve
     trampoline_size: int = 0x7000            # real_mode_size_needed()
@@ -158,7 +159,7 @@ PROFILES: dict[str, KernelProfile] = {
                           bottom_up_above_kernel=False, cfmws_fake_nodes=False,
                           empty_type_dummy_region=True, mirror_needs_kernelcore_mirror=False,
                           valid_zones_rule="memmap", setup_style="5.10",
-                          brk_reserve_size=0xd000, image_end_after_reserve=0x2c000,
+                          brk_reserve_size=0xd000, kernel_reserve_size=0x3000000, image_end_after_reserve=0x2c000,
                           trampoline_size=0x6000, pgt_buf_pages=12,
                           memoryless_pgdat_in_free_area_init=False, percpu_pages_per_cpu=63,
                           swiotlb_meta_bytes=393216,
@@ -174,6 +175,7 @@ PROFILES: dict[str, KernelProfile] = {
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                           numa_register_by="pfn_range", movable_node_pfn_up=True,
                           mirror_ignored_without_mirror=True, percpu_pages_per_cpu=66,
+                          kernel_reserve_size=0x2C00000,
                           image_freed_bytes=(2028 + 4180 + 456 + 40) << 10,
                           node_data_size=0x2a980),      # NODE_DATA(0) [0x17ffd5680-0x17fffffff] in c02
     "7.2": KernelProfile(name="7.2", release="7.2.13 (Debian 7.2.13+deb14-amd64)", version=(7, 2),
@@ -188,7 +190,7 @@ PROFILES: dict[str, KernelProfile] = {
                          mirror_ignored_without_mirror=True,
                          block_size_advice=True, block_node_rule="regions",
                          usemap_bytes_per_section=88, usemap_near_pgdat=False, sparse_buffer=False,
-                         percpu_pages_per_cpu=63,
+                         percpu_pages_per_cpu=63, kernel_reserve_size=0x3200000,
                          image_freed_bytes=(2028 + 4648 + 1236 + 628 + 48) << 10,
                          node_data_size=0x2b080),       # NODE_DATA(0) [0x17ffd4f80-0x17fffffff] in c02
 }
