@@ -524,321 +524,355 @@ def _block_kind(r) -> str:
     return "kernel"
 
 
-def render(plan) -> str:
-    """The SVG picture of ``plan`` (a :class:`sratplan.plan.Plan`) as a string."""
-    svg = _Svg()
-    e820_lanes = _e820_lanes(plan)
-    hp = _hotplug_pieces(plan)
-    marks = _markers(plan)
+class _Picture:
+    """One picture being drawn: the plan, the scale, and what the lanes leave
+    for later (labels go on top of the break marks, the legend lists what was
+    used)."""
 
-    ranges = []
-    zone_edges = []
-    for _, entries in e820_lanes:
-        ranges += [(x.start, x.end) for x in entries]
-    for n in plan.nodes:
-        ranges += [(s, e + 1) for s, e, _ in n.srat_ranges]
-        ranges += [(s, e + 1) for s, e in n.memory_ranges]
-        zone_edges += [a for _, s, e, _ in _zone_spans(n) for a in (s, e)]
-    scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT, boundaries=zone_edges)
-    # allocations outside every drawn range (should not happen) still get a place
-    marks = [m for m in marks if m[1] < scale.top]
+    def __init__(self, plan):
+        self.plan = plan
+        self.svg = _Svg()
+        self.e820_lanes = _e820_lanes(plan)
+        self.hp = _hotplug_pieces(plan)
+        ranges = []
+        zone_edges = []
+        for _, entries in self.e820_lanes:
+            ranges += [(x.start, x.end) for x in entries]
+        for n in plan.nodes:
+            ranges += [(s, e + 1) for s, e, _ in n.srat_ranges]
+            ranges += [(s, e + 1) for s, e in n.memory_ranges]
+            zone_edges += [a for _, s, e, _ in _zone_spans(n) for a in (s, e)]
+        self.scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT, boundaries=zone_edges)
+        # an allocation beyond everything drawn (should not happen) has no place
+        self.marks = [m for m in _markers(plan) if m[1] < self.scale.top]
+        self.srat_items = [(n, s, e_incl + 1, hp) for n in plan.nodes for s, e_incl, hp in n.srat_ranges]
+        self.srat_rows, self.srat_n = _pack([(s, e) for _, s, e, _ in self.srat_items])
+        self.zone_items = [(n, zs) for n in plan.nodes for zs in _zone_spans(n)]
+        self.zone_rows, self.zone_n = _pack([(zs[1], zs[2]) for _, zs in self.zone_items])
+        self.labels = []      # (a, b, y, candidates, colour, box, height)
+        self.notes = []       # (y, text): a lane with nothing to draw says why
+        self.used_e820 = {}   # legend name -> colour
+        self._hatches = {}
 
-    groups = _cluster_markers(marks, scale)
-    rows, nrows = _place_rows([((g["xa"] + g["xb"]) / 2, g["text"]) for g in groups], LEFT, WIDTH - RIGHT)
+    # ---- helpers
 
-    # ---- vertical layout
-    y = 22
-    title = f"sratplan memory map: kernel {plan.kernel}, NUMA from {plan.numa_source}, " \
-            f"{sum(1 for n in plan.nodes if n.online)} online node(s) of {len(plan.nodes)}"
-    svg.text(None, 12, y, title, font_size=15, font_weight="bold")
-    y += 18
-    for line in _wrap("VERDICT: " + _verdict(plan), int((WIDTH - 24) / 7.0))[:4]:
-        svg.text(None, 12, y, line, font_size=12,
-                 fill="#1e8449" if (plan.verdict or {}).get("hot_removable") else "#a93226")
-        y += 15
-    cmd = getattr(getattr(plan.machine, "cmdline", None), "raw", "") or "(empty)"
-    for line in _wrap(f"command line: {cmd}", int((WIDTH - 24) / 5.8))[:3]:
-        svg.text(None, 12, y, line, font_size=10, fill="#444")
-        y += 14
-    svg.text(None, 12, y, "Axis not to scale: each segment's width grows with the logarithm of its size; "
-             "// marks a compressed hole; tick labels are true addresses; hover a shape for its exact range.",
-             font_size=10, fill="#444")
-    y += 10
-    label_top = y + 6
-    y = label_top + nrows * 15 + 6
-
-    lanes = [(cap, "e820", entries) for cap, entries in e820_lanes]
-    lanes += [("SRAT ranges", "srat", None), ("NUMA nodes", "nodes", None), ("zones", "zones", None),
-              ("MEMBLOCK_HOTPLUG", "hotplug", None), ("boot allocations", "alloc", None),
-              ("memory blocks", "blocks", None)]
-    srat_items = [(n, s, e_incl + 1, hp_flag) for n in plan.nodes for s, e_incl, hp_flag in n.srat_ranges]
-    srat_rows, srat_n = _pack([(s, e) for _, s, e, _ in srat_items])
-    zone_items = [(n, zs) for n in plan.nodes for zs in _zone_spans(n)]
-    zone_rows, zone_n = _pack([(zs[1], zs[2]) for _, zs in zone_items])
-    def sub_h(n):
-        return LANE_H if n == 1 else min(SUB_H, MAX_SUBROWS_H / n)
-
-    lane_h = {"srat": srat_n * sub_h(srat_n), "zones": zone_n * sub_h(zone_n)}
-    lane_y = {}
-    for cap, key, _ in lanes:
-        lane_y[cap] = y
-        y += lane_h.get(key, LANE_H) + LANE_GAP
-    lanes_top = label_top + nrows * 15 + 6
-    lanes_bottom = y - LANE_GAP
-
-    g_lanes = svg.el(None, "g", {"id": "lanes"})
-    # lane backgrounds and captions
-    for cap, key, _ in lanes:
-        ly = lane_y[cap]
-        lh = lane_h.get(key, LANE_H)
-        svg.rect(g_lanes, scale.x0, ly, scale.x1 - scale.x0, lh, "#f7f7f7", stroke="#e0e0e0")
-        svg.text(g_lanes, LEFT - 8, ly + lh / 2 + 4, cap, text_anchor="end", font_weight="bold")
-
-    hatch_cache = {}
-
-    def hatch(colour, bg="#ffffff"):
+    def hatch(self, colour, bg="#ffffff"):
         key = (colour, bg)
-        if key not in hatch_cache:
-            hatch_cache[key] = svg.hatch(f"h{len(hatch_cache)}", colour, bg)
-        return hatch_cache[key]
+        if key not in self._hatches:
+            self._hatches[key] = self.svg.hatch(f"h{len(self._hatches)}", colour, bg)
+        return self._hatches[key]
 
+    def label(self, a, b, y, candidates, colour="#111111", box=False, h=LANE_H):
+        """Ask for the first of ``candidates`` that fits in pixels [a, b] of a lane row."""
+        self.labels.append((a, b, y, candidates, colour, box, h))
+
+    @staticmethod
     def node_colour(nid):
         return NODE_COLOURS[nid % len(NODE_COLOURS)]
 
-    labels = []     # (a, b, y, candidates, colour, box): written after the break marks
-    notes = []      # (y, text): a lane with nothing to draw says why
+    @staticmethod
+    def sub_h(rows):
+        return LANE_H if rows == 1 else min(SUB_H, MAX_SUBROWS_H / rows)
 
-    def label(a, b, y, candidates, colour="#111111", box=False, h=LANE_H):
-        labels.append((a, b, y, candidates, colour, box, h))
+    # ---- the parts, top to bottom
 
-    used_e820 = {}
-    for cap, key, entries in lanes:
-        ly = lane_y[cap]
-        g = svg.el(g_lanes, "g", {"class": key})
-        if key == "e820":
-            for x in entries:
-                colour, name = E820_STYLE.get(x.type, E820_OTHER)
-                if x.type not in E820_STYLE:
-                    name = "unknown type" if x.type == E820_TYPE_UNKNOWN else f"type {x.type}"
-                    used_e820[E820_OTHER[1]] = E820_OTHER[0]
-                else:
-                    used_e820[name] = colour
-                a, b = scale.span(x.start, x.end, 1.0)
-                svg.rect(g, a, ly, b - a, LANE_H, colour, title=f"e820 {name} {_rng(x.start, x.end)}",
-                         stroke="#ffffff", stroke_width="0.5")
-                label(a, b, ly, [name])
-        elif key == "srat":
-            if not any(n.srat_ranges for n in plan.nodes):
-                why = "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")
-                notes.append((ly, why))
-            sh = sub_h(srat_n)
-            for (n, s, e, hp_flag), row in zip(srat_items, srat_rows):
-                c = node_colour(n.node)
-                a, b = scale.span(s, e, 1.0)
-                yy = ly + row * sh
-                fill = hatch(c) if hp_flag else c
-                svg.rect(g, a, yy, b - a, sh, fill, stroke=c, stroke_width="1",
-                         title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
-                               f"{' hot-pluggable' if hp_flag else ''} {_rng(s, e)}")
-                label(a, b, yy, [f"N{n.node} hotplug", f"N{n.node}"] if hp_flag else [f"N{n.node}"], box=True, h=sh)
-        elif key == "nodes":
-            for n in plan.nodes:
-                c = node_colour(n.node)
-                for s, e_incl in n.memory_ranges:
-                    a, b = scale.span(s, e_incl + 1, 1.0)
-                    svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
-                             title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
-                    label(a, b, ly, [f"node {n.node}", f"{n.node}"], colour="#ffffff")
-        elif key == "zones":
-            zh = sub_h(zone_n)
-            for (n, (zname, s, e, z)), row in zip(zone_items, zone_rows):
-                c = ZONE_STYLE.get(zname, "#999999")
-                a, b = scale.span(s, e, 1.0)
-                yy = ly + row * zh
-                svg.rect(g, a, yy, b - a, zh, c, opacity="0.35",
-                         title=f"node {n.node} {zname}: start_pfn {z.start_pfn:#x}, spanned {z.spanned}, "
-                               f"present {z.present}, managed ~{z.managed} pages; {_rng(s, e)}")
-                for ms, me_incl in n.memory_ranges:
-                    ra, rb = max(s, ms), min(e, me_incl + 1)
-                    if ra < rb:
-                        xa, xb = scale.span(ra, rb, 1.0)
-                        inset = 3 if zh >= 12 else 0
-                        svg.rect(g, xa, yy + inset, xb - xa, zh - 2 * inset, c,
-                                 title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
-                svg.rect(g, a, yy, b - a, zh, "none", stroke="#333333", stroke_width="0.6")
-                label(a, b, yy, [f"{zname} n{n.node}", zname], h=zh)
-        elif key == "hotplug":
-            if not hp:
-                notes.append((ly, "no memory in SRAT hot-pluggable ranges"))
-            for s, e, kept, nid, why in hp:
-                a, b = scale.span(s, e, 1.0)
-                if kept:
-                    svg.rect(g, a, ly, b - a, LANE_H, HOTPLUG_KEPT,
-                             title=f"node {nid}: MEMBLOCK_HOTPLUG kept {_rng(s, e)}")
-                    label(a, b, ly, ["hotplug kept", "kept"])
-                else:
-                    cause = ", ".join(why) if why else "reservation"
-                    svg.rect(g, a, ly, b - a, LANE_H, hatch(HOTPLUG_CLEARED), stroke=HOTPLUG_CLEARED,
-                             title=f"node {nid}: MEMBLOCK_HOTPLUG cleared ({cause}) {_rng(s, e)}")
-                    label(a, b, ly, [f"cleared: {cause}", "cleared"], box=True)
-        elif key == "alloc":
-            # biggest first, so a small allocation inside a big one stays on top
-            for kind, s, e, lab, det in sorted(marks, key=lambda m: (-(m[2] - m[1]), m[1])):
-                c = MARK_STYLE[kind][0]
-                a, b = scale.span(s, e, MIN_MARK)
-                svg.rect(g, a, ly + 2, b - a, LANE_H - 4, c, opacity="0.85", title=f"{det} {_rng(s, e)}")
-        elif key == "blocks":
-            bs = plan.block_size
-            for r in plan.blocks:
-                kind = _block_kind(r)
-                c = BLOCK_STYLE[kind][0]
-                a, b = scale.span(r.start, r.end, 1.0)
-                nblk = r.last - r.first + 1
-                why = f"; not offlinable: {r.why}" if r.why else "; offlinable"
-                svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
-                         title=f"memory block{'s' if nblk > 1 else ''} {r.first}"
-                               f"{'-' + str(r.last) if nblk > 1 else ''} ({human(bs)} each), nodes "
-                               f"{','.join(map(str, r.nodes))}, valid_zones {r.valid_zones}{why}; "
-                               f"{_rng(r.start, r.end)}")
-                label(a, b, ly, [f"{r.first}-{r.last}" if nblk > 1 else str(r.first)])
-
-    # ---- marker labels with leader lines down to the allocation lane
-    alloc_y = lane_y["boot allocations"]
-    g_marks = svg.el(None, "g", {"id": "markers"})
-    for gr, (row, lx) in zip(groups, rows):
-        c = MARK_STYLE[gr["kind"]][0]
-        xm = (gr["xa"] + gr["xb"]) / 2
-        tip = "\n".join(gr["details"][:40]) + (f"\n... {len(gr['details']) - 40} more" if len(gr["details"]) > 40
-                                                else "")
-        if row is None:
-            continue
-        ty = label_top + row * 15 + 11
-        svg.el(g_marks, "line", {"x1": _f(xm), "y1": _f(ty + 3), "x2": _f(xm), "y2": _f(alloc_y + 2),
-                                 "stroke": c, "stroke-width": "0.8", "stroke-dasharray": "2,2", "opacity": "0.7"})
-        t = svg.text(g_marks, lx, ty, gr["text"], fill=c, font_weight="bold", font_size=10)
-        ET.SubElement(t, "title").text = _clean(tip)
-
-    # ---- compressed holes: a break mark across all lanes
-    g_gaps = svg.el(None, "g", {"id": "gaps"})
-    last_label_end = -1e9
-    for sgm in scale.segments:
-        if not sgm.gap:
-            continue
-        w = sgm.x1 - sgm.x0
-        svg.rect(g_gaps, sgm.x0 + 1, lanes_top - 2, w - 2, lanes_bottom - lanes_top + 4, "#ffffff",
-                 title=f"hole (nothing in any lane) {_rng(sgm.start, sgm.end)}, drawn compressed")
-        for off in (-3, 3):
-            xm = sgm.x0 + w / 2 + off
-            pts = []
-            yy = lanes_top - 2
-            k = 0
-            while yy < lanes_bottom + 2:
-                pts.append(f"{_f(xm + (3 if k % 2 else -3))},{_f(yy)}")
-                yy += 6
-                k += 1
-            svg.el(g_gaps, "polyline", {"points": " ".join(pts), "fill": "none", "stroke": "#555555",
-                                        "stroke-width": "1"})
-        hl = human(sgm.end - sgm.start)
-        half = len(hl) * 2.6
-        if sgm.x0 + w / 2 - half > last_label_end + 3:
-            svg.text(g_gaps, sgm.x0 + w / 2, lanes_bottom + 12, hl, text_anchor="middle", font_size=8,
-                     fill="#555555")
-            last_label_end = sgm.x0 + w / 2 + half
-
-    # ---- lane labels, clear of the break marks
-    g_labels = svg.el(None, "g", {"id": "labels"})
-    gap_px = [(sg.x0, sg.x1) for sg in scale.segments if sg.gap]
-    for a, b, ly, candidates, colour, box, h in labels:
-        fa, fb = _free_span(a, b, gap_px)
-        text = next((c for c in candidates if _fits(fb - fa, c)), None)
-        if text is None or h < 13:
-            continue
-        if box:
-            w = len(text) * CHAR_W + 4
-            svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + h / 2 - 7, w, 14, "#ffffff", opacity="0.85")
-        svg.text(g_labels, (fa + fb) / 2, ly + h / 2 + 4, text, text_anchor="middle", fill=colour)
-    for ly, text in notes:
-        svg.rect(g_labels, scale.x0 + 3, ly + 5, len(text) * CHAR_W + 6, LANE_H - 10, "#f7f7f7")
-        svg.text(g_labels, scale.x0 + 6, ly + LANE_H / 2 + 4, text, fill="#777777", font_style="italic")
-
-    # ---- axis: a tick at every segment boundary, true address labels where they fit
-    y = lanes_bottom + 16
-    g_axis = svg.el(None, "g", {"id": "axis"})
-    svg.el(g_axis, "line", {"x1": _f(scale.x0), "y1": _f(y), "x2": _f(scale.x1), "y2": _f(y), "stroke": "#333333"})
-    important = set()
-    for n in plan.nodes:
-        for s, e in n.memory_ranges:
-            important.update((s, e + 1))
-        for _, s, e, _ in _zone_spans(n):
-            important.update((s, e))
-    cuts = sorted({s.start for s in scale.segments} | {scale.top})
-    order = sorted(cuts, key=lambda c: (c not in important, c))
-    placed = []          # sorted x of labelled ticks
-    labelled = []
-    for c in order:
-        xc = scale.x(c)
-        svg.el(g_axis, "line", {"x1": _f(xc), "y1": _f(y), "x2": _f(xc), "y2": _f(y + 4), "stroke": "#333333"})
-        i = bisect.bisect_left(placed, xc)
-        if all(abs(xc - placed[j]) >= 12 for j in (i - 1, i) if 0 <= j < len(placed)):
-            placed.insert(i, xc)
-            labelled.append((xc, c))
-    label_len = 0
-    for xc, c in sorted(labelled):
-        s = f"{c:#x}" + (f" ({human(c)})" if c else "")
-        label_len = max(label_len, len(s))
-        # rotated so the text runs down and to the left of its tick: the
-        # caption margin takes the first labels, nothing runs off the right
-        svg.text(g_axis, xc + 3, y + 9, s, font_size=9, font_family="DejaVu Sans Mono, monospace",
-                 text_anchor="end", transform=f"rotate(-50 {_f(xc + 3)} {_f(y + 9)})")
-    y += 14 + label_len * 5.4 * 0.77 + 14
-
-    # ---- legend: one line per lane family, only what the picture uses
-    zones_used = [z for z in ZONE_STYLE if any(zn == z for n in plan.nodes for zn, *_ in _zone_spans(n))]
-    marks_used = [k for k in MARK_STYLE if any(m[0] == k for m in marks)]
-    blocks_used = [k for k in BLOCK_STYLE if any(_block_kind(r) == k for r in plan.blocks)]
-    shown_nodes = plan.nodes[:len(NODE_COLOURS)]
-    node_items = [(node_colour(n.node), f"node {n.node}") for n in shown_nodes]
-    if len(plan.nodes) > len(shown_nodes):
-        node_items.append(("#ffffff", f"(colours repeat every {len(NODE_COLOURS)} nodes)"))
-    if any(h for n in plan.nodes for *_, h in n.srat_ranges):
-        node_items.append((hatch("#444444"), "SRAT hot-pluggable (hatched)"))
-    hp_items = []
-    if any(p[2] for p in hp):
-        hp_items.append((HOTPLUG_KEPT, "MEMBLOCK_HOTPLUG kept (movable_node can use it)"))
-    if any(not p[2] for p in hp):
-        hp_items.append((hatch(HOTPLUG_CLEARED), "flag cleared: a boot reservation sits in the node"))
-    groups_leg = [
-        ("e820", [(c, name) for name, c in used_e820.items()]),
-        ("nodes", node_items),
-        ("zones", [(ZONE_STYLE[z], z) for z in zones_used]
-         + ([("#dddddd", "light: spanned, dark: present")] if zones_used else [])),
-        ("hotplug", hp_items),
-        ("allocations", [MARK_STYLE[k] for k in marks_used]),
-        (f"blocks ({human(plan.block_size)})", [BLOCK_STYLE[k] for k in blocks_used]),
-    ]
-    g_leg = svg.el(None, "g", {"id": "legend"})
-    for head, items in groups_leg:
-        if not items:
-            continue
-        svg.text(g_leg, 12, y + 10, head + ":", font_weight="bold")
-        x = 140
-        for fill, name in items:
-            w = 16 + len(name) * CHAR_W + 14
-            if x + w > WIDTH - RIGHT:
-                x, y = 140, y + 17
-            svg.rect(g_leg, x, y, 12, 12, fill, stroke="#555555", stroke_width="0.5")
-            svg.text(g_leg, x + 16, y + 10, name)
-            x += w
+    def header(self, y):
+        plan, svg = self.plan, self.svg
+        title = f"sratplan memory map: kernel {plan.kernel}, NUMA from {plan.numa_source}, " \
+                f"{sum(1 for n in plan.nodes if n.online)} online node(s) of {len(plan.nodes)}"
+        svg.text(None, 12, y, title, font_size=15, font_weight="bold")
         y += 18
-    y += 10
+        good = (plan.verdict or {}).get("hot_removable")
+        for line in _wrap("VERDICT: " + _verdict(plan), int((WIDTH - 24) / 7.0))[:4]:
+            svg.text(None, 12, y, line, font_size=12, fill="#1e8449" if good else "#a93226")
+            y += 15
+        cmd = getattr(getattr(plan.machine, "cmdline", None), "raw", "") or "(empty)"
+        for line in _wrap(f"command line: {cmd}", int((WIDTH - 24) / 5.8))[:3]:
+            svg.text(None, 12, y, line, font_size=10, fill="#444")
+            y += 14
+        svg.text(None, 12, y, "Axis not to scale: each segment's width grows with the logarithm of its size; "
+                 "// marks a compressed hole; tick labels are true addresses; hover a shape for its exact range.",
+                 font_size=10, fill="#444")
+        return y + 10
 
-    svg.root.set("width", str(WIDTH))
-    height = math.ceil(y)
-    svg.root.set("height", str(height))
-    svg.root.set("viewBox", f"0 0 {WIDTH} {height}")
-    bg = ET.Element("rect", {"width": "100%", "height": "100%", "fill": "#ffffff"})
-    svg.root.insert(1, bg)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg.root, encoding="unicode") + "\n"
+    def lanes(self, y):
+        """Draw every lane from ``y`` down; returns {lane key: (y, height)}."""
+        lanes = [(cap, "e820", entries) for cap, entries in self.e820_lanes]
+        lanes += [("SRAT ranges", "srat", None), ("NUMA nodes", "nodes", None), ("zones", "zones", None),
+                  ("MEMBLOCK_HOTPLUG", "hotplug", None), ("boot allocations", "alloc", None),
+                  ("memory blocks", "blocks", None)]
+        heights = {"srat": self.srat_n * self.sub_h(self.srat_n), "zones": self.zone_n * self.sub_h(self.zone_n)}
+        g_lanes = self.svg.el(None, "g", {"id": "lanes"})
+        where = {}
+        for cap, key, entries in lanes:
+            h = heights.get(key, LANE_H)
+            self.svg.rect(g_lanes, self.scale.x0, y, self.scale.x1 - self.scale.x0, h, "#f7f7f7", stroke="#e0e0e0")
+            self.svg.text(g_lanes, LEFT - 8, y + h / 2 + 4, cap, text_anchor="end", font_weight="bold")
+            g = self.svg.el(g_lanes, "g", {"class": key})
+            if key == "e820":
+                self.lane_e820(g, y, entries)
+            else:
+                getattr(self, f"lane_{key}")(g, y)
+            where.setdefault(key, (y, h))
+            y += h + LANE_GAP
+        return where
+
+    def lane_e820(self, g, ly, entries):
+        for x in entries:
+            colour, name = E820_STYLE.get(x.type, E820_OTHER)
+            if x.type not in E820_STYLE:
+                name = "unknown type" if x.type == E820_TYPE_UNKNOWN else f"type {x.type}"
+                self.used_e820[E820_OTHER[1]] = E820_OTHER[0]
+            else:
+                self.used_e820[name] = colour
+            a, b = self.scale.span(x.start, x.end, 1.0)
+            self.svg.rect(g, a, ly, b - a, LANE_H, colour, title=f"e820 {name} {_rng(x.start, x.end)}",
+                          stroke="#ffffff", stroke_width="0.5")
+            self.label(a, b, ly, [name])
+
+    def lane_srat(self, g, ly):
+        plan = self.plan
+        if not self.srat_items:
+            self.notes.append((ly, "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")))
+        sh = self.sub_h(self.srat_n)
+        for (n, s, e, hp), row in zip(self.srat_items, self.srat_rows, strict=True):
+            c = self.node_colour(n.node)
+            a, b = self.scale.span(s, e, 1.0)
+            yy = ly + row * sh
+            self.svg.rect(g, a, yy, b - a, sh, self.hatch(c) if hp else c, stroke=c, stroke_width="1",
+                          title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
+                                f"{' hot-pluggable' if hp else ''} {_rng(s, e)}")
+            self.label(a, b, yy, [f"N{n.node} hotplug", f"N{n.node}"] if hp else [f"N{n.node}"], box=True, h=sh)
+
+    def lane_nodes(self, g, ly):
+        for n in self.plan.nodes:
+            c = self.node_colour(n.node)
+            for s, e_incl in n.memory_ranges:
+                a, b = self.scale.span(s, e_incl + 1, 1.0)
+                self.svg.rect(g, a, ly, b - a, LANE_H, c, stroke="#ffffff", stroke_width="0.5",
+                              title=f"node {n.node} memory {_rng(s, e_incl + 1)}")
+                self.label(a, b, ly, [f"node {n.node}", f"{n.node}"], colour="#ffffff")
+
+    def lane_zones(self, g, ly):
+        zh = self.sub_h(self.zone_n)
+        inset = 3 if zh >= 12 else 0
+        for (n, (zname, s, e, z)), row in zip(self.zone_items, self.zone_rows, strict=True):
+            c = ZONE_STYLE.get(zname, "#999999")
+            a, b = self.scale.span(s, e, 1.0)
+            yy = ly + row * zh
+            self.svg.rect(g, a, yy, b - a, zh, c, opacity="0.35",
+                          title=f"node {n.node} {zname}: start_pfn {z.start_pfn:#x}, spanned {z.spanned}, "
+                                f"present {z.present}, managed ~{z.managed} pages; {_rng(s, e)}")
+            for ms, me_incl in n.memory_ranges:
+                ra, rb = max(s, ms), min(e, me_incl + 1)
+                if ra < rb:
+                    xa, xb = self.scale.span(ra, rb, 1.0)
+                    self.svg.rect(g, xa, yy + inset, xb - xa, zh - 2 * inset, c,
+                                  title=f"node {n.node} {zname} present memory {_rng(ra, rb)}")
+            self.svg.rect(g, a, yy, b - a, zh, "none", stroke="#333333", stroke_width="0.6")
+            self.label(a, b, yy, [f"{zname} n{n.node}", zname], h=zh)
+
+    def lane_hotplug(self, g, ly):
+        if not self.hp:
+            self.notes.append((ly, "no memory in SRAT hot-pluggable ranges"))
+        for s, e, kept, nid, why in self.hp:
+            a, b = self.scale.span(s, e, 1.0)
+            if kept:
+                self.svg.rect(g, a, ly, b - a, LANE_H, HOTPLUG_KEPT,
+                              title=f"node {nid}: MEMBLOCK_HOTPLUG kept {_rng(s, e)}")
+                self.label(a, b, ly, ["hotplug kept", "kept"])
+                continue
+            if why:
+                state, short = f"MEMBLOCK_HOTPLUG cleared ({', '.join(why)})", f"cleared: {', '.join(why)}"
+            else:
+                state, short = "MEMBLOCK_HOTPLUG not set", "not set"
+            self.svg.rect(g, a, ly, b - a, LANE_H, self.hatch(HOTPLUG_CLEARED), stroke=HOTPLUG_CLEARED,
+                          title=f"node {nid}: {state} {_rng(s, e)}")
+            self.label(a, b, ly, [short, short.split(":")[0]], box=True)
+
+    def lane_alloc(self, g, ly):
+        # biggest first, so a small allocation inside a big one stays on top
+        for kind, s, e, _, det in sorted(self.marks, key=lambda m: (-(m[2] - m[1]), m[1])):
+            a, b = self.scale.span(s, e, MIN_MARK)
+            self.svg.rect(g, a, ly + 2, b - a, LANE_H - 4, MARK_STYLE[kind][0], opacity="0.85",
+                          title=f"{det} {_rng(s, e)}")
+
+    def lane_blocks(self, g, ly):
+        bs = self.plan.block_size
+        for r in self.plan.blocks:
+            a, b = self.scale.span(r.start, r.end, 1.0)
+            many = r.last != r.first
+            why = f"; not offlinable: {r.why}" if r.why else "; offlinable"
+            self.svg.rect(g, a, ly, b - a, LANE_H, BLOCK_STYLE[_block_kind(r)][0], stroke="#ffffff",
+                          stroke_width="0.5",
+                          title=f"memory block{'s' if many else ''} {r.first}{'-' + str(r.last) if many else ''} "
+                                f"({human(bs)} each), nodes {','.join(map(str, r.nodes))}, "
+                                f"valid_zones {r.valid_zones}{why}; {_rng(r.start, r.end)}")
+            self.label(a, b, ly, [f"{r.first}-{r.last}" if many else str(r.first)])
+
+    def marker_labels(self, groups, rows, label_top, alloc_y):
+        """Marker names in their rows, with a leader line down to the allocation lane."""
+        g_marks = self.svg.el(None, "g", {"id": "markers"})
+        for gr, (row, lx) in zip(groups, rows, strict=True):
+            if row is None:       # every row taken there: the lane's tooltip still names it
+                continue
+            c = MARK_STYLE[gr["kind"]][0]
+            xm = (gr["xa"] + gr["xb"]) / 2
+            ty = label_top + row * 15 + 11
+            self.svg.el(g_marks, "line", {"x1": _f(xm), "y1": _f(ty + 3), "x2": _f(xm), "y2": _f(alloc_y + 2),
+                                          "stroke": c, "stroke-width": "0.8", "stroke-dasharray": "2,2",
+                                          "opacity": "0.7"})
+            details = gr["details"]
+            tip = "\n".join(details[:40]) + (f"\n... {len(details) - 40} more" if len(details) > 40 else "")
+            t = self.svg.text(g_marks, lx, ty, gr["text"], fill=c, font_weight="bold", font_size=10)
+            ET.SubElement(t, "title").text = _clean(tip)
+
+    def break_marks(self, top, bottom):
+        """A compressed hole: a white band with a zig-zag across all lanes and its size below."""
+        g_gaps = self.svg.el(None, "g", {"id": "gaps"})
+        last_label_end = -1e9
+        for sgm in self.scale.segments:
+            if not sgm.gap:
+                continue
+            w = sgm.x1 - sgm.x0
+            self.svg.rect(g_gaps, sgm.x0 + 1, top - 2, w - 2, bottom - top + 4, "#ffffff",
+                          title=f"hole (nothing in any lane) {_rng(sgm.start, sgm.end)}, drawn compressed")
+            for off in (-3, 3):
+                xm = sgm.x0 + w / 2 + off
+                pts = []
+                yy, k = top - 2, 0
+                while yy < bottom + 2:
+                    pts.append(f"{_f(xm + (3 if k % 2 else -3))},{_f(yy)}")
+                    yy += 6
+                    k += 1
+                self.svg.el(g_gaps, "polyline", {"points": " ".join(pts), "fill": "none", "stroke": "#555555",
+                                                 "stroke-width": "1"})
+            hl = human(sgm.end - sgm.start)
+            half = len(hl) * 2.6
+            if sgm.x0 + w / 2 - half > last_label_end + 3:
+                self.svg.text(g_gaps, sgm.x0 + w / 2, bottom + 12, hl, text_anchor="middle", font_size=8,
+                              fill="#555555")
+                last_label_end = sgm.x0 + w / 2 + half
+
+    def lane_labels(self):
+        """The labels the lanes asked for, in the widest stretch clear of break marks."""
+        g_labels = self.svg.el(None, "g", {"id": "labels"})
+        gap_px = [(sg.x0, sg.x1) for sg in self.scale.segments if sg.gap]
+        for a, b, ly, candidates, colour, box, h in self.labels:
+            fa, fb = _free_span(a, b, gap_px)
+            text = next((c for c in candidates if _fits(fb - fa, c)), None)
+            if text is None or h < 13:
+                continue
+            if box:
+                w = len(text) * CHAR_W + 4
+                self.svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + h / 2 - 7, w, 14, "#ffffff", opacity="0.85")
+            self.svg.text(g_labels, (fa + fb) / 2, ly + h / 2 + 4, text, text_anchor="middle", fill=colour)
+        for ly, text in self.notes:
+            self.svg.rect(g_labels, self.scale.x0 + 3, ly + 5, len(text) * CHAR_W + 6, LANE_H - 10, "#f7f7f7")
+            self.svg.text(g_labels, self.scale.x0 + 6, ly + LANE_H / 2 + 4, text, fill="#777777",
+                          font_style="italic")
+
+    def axis(self, y):
+        """A tick at every segment boundary; true addresses where labels do not
+        collide, node and zone boundaries first.  Returns the y below it."""
+        scale = self.scale
+        g_axis = self.svg.el(None, "g", {"id": "axis"})
+        self.svg.el(g_axis, "line", {"x1": _f(scale.x0), "y1": _f(y), "x2": _f(scale.x1), "y2": _f(y),
+                                     "stroke": "#333333"})
+        important = set()
+        for n in self.plan.nodes:
+            for s, e in n.memory_ranges:
+                important.update((s, e + 1))
+            for _, s, e, _ in _zone_spans(n):
+                important.update((s, e))
+        cuts = sorted({s.start for s in scale.segments} | {scale.top})
+        placed = []          # sorted x of labelled ticks
+        labelled = []
+        for c in sorted(cuts, key=lambda c: (c not in important, c)):
+            xc = scale.x(c)
+            self.svg.el(g_axis, "line", {"x1": _f(xc), "y1": _f(y), "x2": _f(xc), "y2": _f(y + 4),
+                                         "stroke": "#333333"})
+            i = bisect.bisect_left(placed, xc)
+            if all(abs(xc - placed[j]) >= 12 for j in (i - 1, i) if 0 <= j < len(placed)):
+                placed.insert(i, xc)
+                labelled.append((xc, c))
+        longest = 0
+        for xc, c in sorted(labelled):
+            s = f"{c:#x}" + (f" ({human(c)})" if c else "")
+            longest = max(longest, len(s))
+            # rotated so the text runs down and to the left of its tick: the
+            # caption margin takes the first labels, nothing runs off the right
+            self.svg.text(g_axis, xc + 3, y + 9, s, font_size=9, font_family="DejaVu Sans Mono, monospace",
+                          text_anchor="end", transform=f"rotate(-50 {_f(xc + 3)} {_f(y + 9)})")
+        return y + 14 + longest * 5.4 * 0.77 + 14
+
+    def legend(self, y):
+        """One line per lane family, listing only what the picture uses.  Returns the y below it."""
+        plan = self.plan
+        zones_used = [z for z in ZONE_STYLE if any(zn == z for n in plan.nodes for zn, *_ in _zone_spans(n))]
+        marks_used = [k for k in MARK_STYLE if any(m[0] == k for m in self.marks)]
+        blocks_used = [k for k in BLOCK_STYLE if any(_block_kind(r) == k for r in plan.blocks)]
+        shown = plan.nodes[:len(NODE_COLOURS)]
+        node_items = [(self.node_colour(n.node), f"node {n.node}") for n in shown]
+        if len(plan.nodes) > len(shown):
+            node_items.append(("#ffffff", f"(colours repeat every {len(NODE_COLOURS)} nodes)"))
+        if any(h for n in plan.nodes for *_, h in n.srat_ranges):
+            node_items.append((self.hatch("#444444"), "SRAT hot-pluggable (hatched)"))
+        hp_items = []
+        if any(p[2] for p in self.hp):
+            hp_items.append((HOTPLUG_KEPT, "MEMBLOCK_HOTPLUG kept (movable_node can use it)"))
+        if any(not p[2] for p in self.hp):
+            hp_items.append((self.hatch(HOTPLUG_CLEARED),
+                             "flag cleared (a boot reservation sits in the node) or not set"))
+        families = [
+            ("e820", [(c, name) for name, c in self.used_e820.items()]),
+            ("nodes", node_items),
+            ("zones", [(ZONE_STYLE[z], z) for z in zones_used]
+             + ([("#dddddd", "light: spanned, dark: present")] if zones_used else [])),
+            ("hotplug", hp_items),
+            ("allocations", [MARK_STYLE[k] for k in marks_used]),
+            (f"blocks ({human(plan.block_size)})", [BLOCK_STYLE[k] for k in blocks_used]),
+        ]
+        g_leg = self.svg.el(None, "g", {"id": "legend"})
+        for head, items in families:
+            if not items:
+                continue
+            self.svg.text(g_leg, 12, y + 10, head + ":", font_weight="bold")
+            x = 140
+            for fill, name in items:
+                w = 16 + len(name) * CHAR_W + 14
+                if x + w > WIDTH - RIGHT:
+                    x, y = 140, y + 17
+                self.svg.rect(g_leg, x, y, 12, 12, fill, stroke="#555555", stroke_width="0.5")
+                self.svg.text(g_leg, x + 16, y + 10, name)
+                x += w
+            y += 18
+        return y + 10
+
+    def draw(self) -> str:
+        y = self.header(22)
+        groups = _cluster_markers(self.marks, self.scale)
+        rows, nrows = _place_rows([((g["xa"] + g["xb"]) / 2, g["text"]) for g in groups], LEFT, WIDTH - RIGHT)
+        label_top = y + 6
+        lanes_top = label_top + nrows * 15 + 6
+        where = self.lanes(lanes_top)
+        lanes_bottom = max(ly + h for ly, h in where.values())
+        self.marker_labels(groups, rows, label_top, where["alloc"][0])
+        self.break_marks(lanes_top, lanes_bottom)
+        self.lane_labels()
+        y = self.axis(lanes_bottom + 16)
+        height = math.ceil(self.legend(y))
+        root = self.svg.root
+        root.set("width", str(WIDTH))
+        root.set("height", str(height))
+        root.set("viewBox", f"0 0 {WIDTH} {height}")
+        root.insert(1, ET.Element("rect", {"width": "100%", "height": "100%", "fill": "#ffffff"}))
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render(plan) -> str:
+    """The SVG picture of ``plan`` (a :class:`sratplan.plan.Plan`) as a string."""
+    return _Picture(plan).draw()
 
 
 __all__ = ["AddressScale", "Segment", "human", "render"]
