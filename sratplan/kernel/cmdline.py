@@ -148,6 +148,19 @@ class KernelCmdline:
         key = _norm(name)
         return any(_norm(n) == key for n, _ in self.params)
 
+    def auto_online_blocks(self, profile) -> str:
+        """What ``/sys/devices/system/memory/auto_online_blocks`` will say:
+        ``memhp_default_state=`` if valid, else the kernel's build default
+        (``KernelProfile.memhp_default_online``)."""
+        return self.memhp_default_state or profile.memhp_default_online
+
+    def effective_online_policy(self, profile) -> str | None:
+        """``memory_hotplug.online_policy`` in effect (default contig-zones);
+        None on kernels without the parameter (< 5.15)."""
+        if profile.version < (5, 15):
+            return None
+        return self.online_policy or "contig-zones"
+
     def crashkernel_request(self, system_ram: int, profile=None) -> tuple[CrashkernelRequest | None, tuple[Finding, ...]]:
         """Resolve ``crashkernel=`` against the system RAM size (the kernel uses
         ``memblock_phys_mem_size()``), as ``reserve_crashkernel`` (5.10/6.1) or

@@ -56,6 +56,11 @@ def test_cmdline_matches_kernel_behaviour(d: Path):
     if summary["memblock_hotplug_nodes_after_numa"] and cl.kernelcore is None and cl.movablecore is None:
         assert bool(summary["nodes_with_movable_zone"]) == cl.movable_node
 
+    # memhp_default_state= / memory_hotplug.online_policy= as sysfs shows them
+    head = dict(ln.split(" ", 1) for ln in (d / "memory_blocks.txt").read_text().splitlines()[:3])
+    assert head["auto_online_blocks"] == cl.auto_online_blocks(profile)
+    assert head["online_policy"] == (cl.effective_online_policy(profile) or "-")
+
     # crashkernel=: the size the kernel reserved (System RAM is memblock's
     # total_size at that point, which is the untrimmed sum of e820 RAM)
     image = truth["kernel_image"]["image"]
@@ -76,5 +81,7 @@ def test_real_boots_cover_the_parameters():
     lines = [parse_boot_log((d / "dmesg.txt").read_text()).cmdline for d in BOOTS]
     text = " ".join(lines)
     for needle in ("nokaslr=1", "numa=offline", "numa=off", "acpi=off acpi=force", "movable-node", "movable_node",
-                   "crashkernel=1G-4G:192M,4G-:256M", "xcrashkernel=64M", "crashkernel=512M,high"):
+                   "crashkernel=1G-4G:192M,4G-:256M", "xcrashkernel=64M", "crashkernel=512M,high",
+                   "memhp_default_state=online_movable", "memhp_default_state=bogus",
+                   "memory_hotplug.online_policy=auto-movable", "memory-hotplug.online-policy=bogus"):
         assert needle in text, needle
