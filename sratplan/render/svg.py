@@ -529,8 +529,9 @@ class _Picture:
     for later (labels go on top of the break marks, the legend lists what was
     used)."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, prefix: str = ""):
         self.plan = plan
+        self.prefix = prefix      # keeps ids unique when several pictures share one document
         self.svg = _Svg()
         self.e820_lanes = _e820_lanes(plan)
         self.hp = _hotplug_pieces(plan)
@@ -559,7 +560,7 @@ class _Picture:
     def hatch(self, colour, bg="#ffffff"):
         key = (colour, bg)
         if key not in self._hatches:
-            self._hatches[key] = self.svg.hatch(f"h{len(self._hatches)}", colour, bg)
+            self._hatches[key] = self.svg.hatch(f"{self.prefix}h{len(self._hatches)}", colour, bg)
         return self._hatches[key]
 
     def label(self, a, b, y, candidates, colour="#111111", box=False, h=LANE_H):
@@ -849,7 +850,8 @@ class _Picture:
             y += 18
         return y + 10
 
-    def draw(self) -> str:
+    def draw(self) -> ET.Element:
+        """Draw everything; returns the ``<svg>`` element, sized."""
         y = self.header(22)
         groups = _cluster_markers(self.marks, self.scale)
         rows, nrows = _place_rows([((g["xa"] + g["xb"]) / 2, g["text"]) for g in groups], LEFT, WIDTH - RIGHT)
@@ -867,12 +869,42 @@ class _Picture:
         root.set("height", str(height))
         root.set("viewBox", f"0 0 {WIDTH} {height}")
         root.insert(1, ET.Element("rect", {"width": "100%", "height": "100%", "fill": "#ffffff"}))
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        for g in root.iter("g"):
+            if g.get("id"):
+                g.set("id", self.prefix + g.get("id"))
+        return root
+
+
+def _document(root: ET.Element) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def render(plan) -> str:
     """The SVG picture of ``plan`` (a :class:`sratplan.plan.Plan`) as a string."""
-    return _Picture(plan).draw()
+    return _document(_Picture(plan).draw())
 
 
-__all__ = ["AddressScale", "Segment", "human", "render"]
+def render_compare(plans) -> str:
+    """One SVG document with the pictures of several plans (``--compare``)
+    stacked top to bottom, each headed by its own command line."""
+    outer = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1"})
+    y = 0
+    for i, p in enumerate(plans):
+        pic = _Picture(p, prefix=f"p{i}-").draw()
+        h = int(pic.get("height"))
+        del pic.attrib["xmlns"]
+        pic.set("x", "0")
+        pic.set("y", str(y))
+        outer.append(pic)
+        y += h
+        if i + 1 < len(plans):
+            ET.SubElement(outer, "line", {"x1": "0", "y1": str(y + 1), "x2": str(WIDTH), "y2": str(y + 1),
+                                          "stroke": "#333333", "stroke-width": "2"})
+            y += 3
+    outer.set("width", str(WIDTH))
+    outer.set("height", str(max(y, 1)))
+    outer.set("viewBox", f"0 0 {WIDTH} {max(y, 1)}")
+    return _document(outer)
+
+
+__all__ = ["AddressScale", "Segment", "human", "render", "render_compare"]

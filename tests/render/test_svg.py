@@ -284,6 +284,27 @@ def test_any_planned_machine_gives_a_well_formed_picture(tmp_path, pieces, cmdli
                 assert f"node {n.node} {z.zone}: start_pfn {z.start_pfn:#x}" in tt
 
 
+def test_compare_stacks_one_picture_per_command_line():
+    plans = [example_plan("qemu-2node-hotplug", "--cmdline", c) for c in ("", "movable_node")]
+    root = parse(svg.render_compare(plans))
+    inner = root.findall(NS + "svg")
+    assert len(inner) == 2
+    assert [float(x.get("y")) for x in inner] == [0, float(inner[0].get("height")) + 3]
+    assert int(root.get("height")) == sum(int(x.get("height")) for x in inner) + 3
+    ids = [e.get("id") for e in root.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    # every hatch reference points at a pattern of the same document
+    refs = {v[5:-1] for e in root.iter() for v in [e.get("fill") or ""] if v.startswith("url(#")}
+    assert refs and refs <= set(ids)
+    heads = [t for t in texts(root) if t.startswith("command line: ")]
+    assert heads == ["command line: (empty)", "command line: movable_node"]
+    before, after = plans[0].node(1), plans[1].node(1)
+    assert not before.hotplug and before.hotplug_cleared_by and after.hotplug
+    assert any(f"node 1: MEMBLOCK_HOTPLUG cleared ({', '.join(before.hotplug_cleared_by)})" in t
+               for t in titles(inner[0]))
+    assert any("node 1: MEMBLOCK_HOTPLUG kept" in t for t in titles(inner[1]))
+
+
 def test_cli_writes_svg(capsys):
     from sratplan.cli import main
 
