@@ -53,13 +53,28 @@ class Discovery:
     skipped: list
 
 
+_SNIFF_CACHE: dict = {}
+
+
 def _sniff(path: str):
     """('binary', SIG) for a binary ACPI table, ('text', None) for acpidump or
-    iasl text, None otherwise."""
+    iasl text, None otherwise.  Answers are kept per (device, inode, size,
+    mtime): a fleet tree of links to one file is looked at once."""
     try:
-        size = os.path.getsize(path)
+        st = os.stat(path)
+    except OSError:
+        return ("unreadable", None)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    got = _SNIFF_CACHE.get(key)
+    if got is None:
+        got = _SNIFF_CACHE[key] = _sniff_file(path, st.st_size)
+    return got or None
+
+
+def _sniff_file(path: str, size: int):
+    try:
         with open(path, "rb") as fh:
-            head = fh.read(1 << 20)
+            head = fh.read(256 << 10)
     except OSError:
         return ("unreadable", None)
     if len(head) >= 8:
@@ -67,9 +82,10 @@ def _sniff(path: str):
         if all(0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or c == 0x5F for c in sig) and \
                 int.from_bytes(head[4:8], "little") == size:
             return ("binary", sig.decode())
-    if _TEXT_HEAD.search(head) or _RAW_HEAD.search(head):
+    # cheap substring tests first; the anchored patterns only where they can match
+    if (b" @ 0x" in head and _TEXT_HEAD.search(head)) or (b"Raw Table Data" in head and _RAW_HEAD.search(head)):
         return ("text", None)
-    return None
+    return ()
 
 
 def _stem(name: str, sig: str) -> str:
@@ -368,6 +384,10 @@ def audit(paths, *, cmdline=None, kernel=None, jobs: int = 0, progress=None, ded
                 progress(n, total)
     else:
         import multiprocessing as mp
+
+        # import the planner once here: forked workers inherit it
+        from . import live, machine, plan  # noqa: F401
+        from .acpi import sources  # noqa: F401
 
         ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context()
         chunk = max(1, min(16, total // (jobs * 8)))
