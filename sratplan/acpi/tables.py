@@ -41,36 +41,39 @@ _HMAT_FIXED = struct.Struct("<I")
 _CHARS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
-def _fast_unpacker(cls):
-    """A struct-module decoder for a fixed LAYOUT (sizes 1/2/3/4/8 and bytes)."""
-    fmt = "<"
-    post = []
-    for i, (_attr, size, _label, kind) in enumerate(cls.LAYOUT):
-        if kind == "u" and size in _CHARS:
-            fmt += _CHARS[size]
-        else:
-            fmt += f"{size}s"
-            if kind == "u":
-                post.append((i, "int"))
-            elif kind == "s":
-                post.append((i, "str"))
-    st = struct.Struct(fmt)
-    names = [f[0] for f in cls.LAYOUT]
-    return st, names, post
+def _fast_maker(cls):
+    """A struct-module decoder for a class whose LAYOUT is all 1/2/4/8-byte
+    integers: ``make(data, offset, length)`` -> instance.
+
+    The function is generated from LAYOUT (so the model stays the one
+    definition) and fills the frozen slots directly, as the dataclass
+    ``__init__`` would, without building keyword arguments: this is the inner
+    loop of a 10,000-entry SRAT.  ``tests/acpi/test_acpi_structs.py`` checks
+    that it gives the same objects as the construct definitions."""
+    names = [attr for attr, _size, _label, _kind in cls.LAYOUT]
+    st = struct.Struct("<" + "".join(_CHARS.get(size, f"{size}s") for _a, size, _l, _k in cls.LAYOUT))
+    odd = "".join(f"    {a} = int.from_bytes({a}, 'little')\n" for a, size, _l, _k in cls.LAYOUT
+                  if size not in _CHARS)  # the 24-bit Proximity Domain High of type 0
+    src = (f"def make(data, off, length, unpack=unpack, new=new, cls=cls, set_=set_):\n"
+           f"    {', '.join(names)}, = unpack(data, off)\n"
+           + odd +
+           f"    s = new(cls)\n"
+           f"    set_(s, 'offset', off)\n"
+           f"    set_(s, 'raw', data[off:off + length])\n"
+           + "".join(f"    set_(s, {n!r}, {n})\n" for n in names)
+           + "    return s\n")
+    ns = {"unpack": st.unpack_from, "new": object.__new__, "cls": cls, "set_": object.__setattr__}
+    exec(src, ns)  # noqa: S102 - source built above from the class LAYOUT only
+    return ns["make"], st.size
 
 
 def fast_decode(cls, data: bytes, offset: int, length: int):
-    """Decode a fixed-layout subtable with the struct module (no construct)."""
-    st, names, post = _FAST[cls]
-    vals = list(st.unpack_from(data, offset))
-    for i, how in post:
-        vals[i] = int.from_bytes(vals[i], "little") if how == "int" else vals[i].decode("latin-1")
-    kw = dict(zip(names, vals, strict=True))
-    return cls(offset=offset, raw=data[offset:offset + length], **kw)
+    """Decode a type 0/1/2 SRAT subtable with the struct module (no construct)."""
+    return _FAST[cls][0](data, offset, length)
 
 
-_FAST = {cls: _fast_unpacker(cls) for cls in (m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity)}
 SRAT_FAST_TYPES = {0: m.SratCpuAffinity, 1: m.SratMemAffinity, 2: m.SratX2apicCpuAffinity}
+_FAST = {cls: _fast_maker(cls) for cls in SRAT_FAST_TYPES.values()}
 
 
 def _structs():
@@ -145,17 +148,25 @@ def _end(data: bytes, hdr: m.AcpiHeader) -> int:
     return min(hdr.length, len(data))
 
 
-def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, header_layout):
-    """The generic walker.  Returns (subtables, findings, offset where it stopped)."""
+def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, header_layout, fast=None):
+    """The generic walker.  Returns (subtables, findings, offset where it stopped).
+    ``fast`` maps a type to (make, size) for types decoded without
+    ``decode_one`` when they are long enough and fit in the table."""
     end = _end(data, hdr)
     subs = []
     finds = []
     off = start
     _need: dict = {}
+    fast = fast or {}
     while off + hsize < end:
         if len(subs) >= MAX_SUBTABLES:
             raise LimitError(f"more than {MAX_SUBTABLES} subtables", table=sig, offset=off, field="Length")
         typ, ln = parse_hdr(data, off)
+        mk = fast.get(typ)
+        if mk is not None and ln >= mk[1] and off + ln <= end:
+            subs.append(mk[0](data, off, ln))
+            off += ln
+            continue
         if ln == 0:
             finds.append(_f(f"{sig}ZeroLengthSubtable", Severity.ERROR,
                             f"subtable of type {typ} at 0x{off:x} has length 0: the walk stops here "
@@ -231,15 +242,12 @@ def _decode_srat(data, hdr, path):
 
     def one(cls, typ, off, ln, f):
         nonlocal cs
-        if typ in SRAT_FAST_TYPES:
-            sub = fast_decode(cls, data, off, ln)
-        else:
-            if cs is None:
-                cs = _structs().SRAT_SUBTABLES
-            sub = construct_decode(cls, cs[typ], data, off, ln)
-        return sub
+        if cs is None:
+            cs = _structs().SRAT_SUBTABLES
+        return construct_decode(cls, cs[typ], data, off, ln)
 
-    subs, f2, off = _walk(data, hdr, 48, 2, _srat_hdr, one, sig, m.SRAT_CLASSES, m._SRAT_HDR)
+    subs, f2, off = _walk(data, hdr, 48, 2, _srat_hdr, one, sig, m.SRAT_CLASSES, m._SRAT_HDR,
+                          {t: _FAST[c] for t, c in SRAT_FAST_TYPES.items()})
     return _finish(m.SratTable, data, hdr, path, subs, finds + f2, max(off, 48),
                    table_revision=trev, reserved=rsv)
 

@@ -1,5 +1,5 @@
-"""Human output of ``sratplan decode``: iasl-style field listings, a tabulate
-summary of the SRAT's memory ranges per proximity domain, and findings.
+"""Human output of ``sratplan decode``: iasl-style field listings, a
+summary table of the SRAT's memory ranges per proximity domain, and findings.
 
 The field lines use iasl's layout and labels (``[OFFh DEC LENh] Label :
 value``) so that a user can diff them against ``iasl -d`` output.
@@ -8,9 +8,6 @@ value``) so that a user can diff them against ``iasl -d`` output.
 from __future__ import annotations
 
 from ..acpi import model as m
-
-_SEP = {"table": "simple", "markdown": "github"}
-
 
 def fmt_value(value, size: int, kind: str) -> str:
     """A field value the way iasl prints it."""
@@ -36,54 +33,53 @@ def _raw_lines(out, off, extra):
                               " ".join(f"{b:02X}" for b in chunk)))
 
 
-def _template(cls):
-    """Per-class format string for a whole subtable (the hot path of a table
-    with thousands of entries): one str.format call per subtable.  Arguments:
-    the absolute offset of each field, each value, the subtable name, then the
-    decoded flag bits."""
-    parts = []
-    nf = len(cls.LAYOUT)
-    rel = 0
-    flag_fields = 0
-    rels = []
-    kinds = []
-    for i, (_attr, size, label, kind) in enumerate(cls.LAYOUT):
-        spec = f":0{2 * size}X" if kind == "u" else ""
-        line = f"[{{{i}:03X}}h {{{i}:04d}} {size:03X}h] {label:>27} : {{{nf + i}{spec}}}"
-        if i == 0:
-            line += f" [{{{2 * nf}}}]"
-        parts.append(line)
-        if label.startswith(("Flags", "Cache Attributes")):
-            flag_fields += 1
-            parts.append("{{FLAGS}}")
-        rels.append(rel)
-        kinds.append(kind)
-        rel += size
-    fmt = "\n".join(parts)
-    return fmt, tuple(rels), tuple(a for a, *_ in cls.LAYOUT), tuple(kinds), flag_fields
-
-
 _CLASSES = {"SRAT": m.SRAT_CLASSES, "CEDT": m.CEDT_CLASSES, "HMAT": m.HMAT_CLASSES}
 
-_TEMPLATES = {cls: _template(cls) for cls in (
+# Classes whose every field is fixed-size, listed by the one-%-per-subtable path.
+_FAST_CLASSES = (
     m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity, m.SratGiccAffinity,
     m.SratGicItsAffinity, m.SratGenericAffinity, m.SratRintcAffinity, m.CedtChbs,
-    m.HmatProximityDomain, m.MsctProximity)}
+    m.HmatProximityDomain, m.MsctProximity)
 
 
-def _fast_subtable(out, s, tpl, name):
-    fmt, rels, attrs, kinds, nflags = tpl
-    base = s.offset
-    vals = [getattr(s, a) for a in attrs]
-    for i, k in enumerate(kinds):
-        if k != "u":
-            vals[i] = fmt_value(vals[i], 0, k)
-    text = fmt.format(*[base + r for r in rels], *vals, name or "")
-    if not name:
-        text = text.replace(" []", "", 1)
-    if nflags:
-        text = text.replace("{FLAGS}", "\n".join(_flag_lines(s)))
-    out.append(text)
+def _template(cls, name, flag_labels):
+    """A function that renders a whole subtable of ``cls`` with one ``%``
+    (the hot path of a table with thousands of entries).  The format string
+    and the argument tuple are generated once per class from its LAYOUT:
+    per field the absolute offset twice (hex, decimal) and the value, and
+    after a flags field one value per decoded flag."""
+    parts, args = [], []
+    rel = 0
+    for i, (attr, size, label, kind) in enumerate(cls.LAYOUT):
+        spec = f"%0{2 * size}X" if kind == "u" else "%s"
+        line = f"[%03Xh %04d {size:03X}h] " + f"{label:>27}".replace("%", "%%") + f" : {spec}"
+        if i == 0 and name:
+            line += f" [{name}]".replace("%", "%%")
+        parts.append(line)
+        val = f"s.{attr}" if kind == "u" else f"fmt_value(s.{attr}, 0, {kind!r})"
+        args.append(f"b + {rel}, b + {rel}, {val}")
+        if label.startswith(("Flags", "Cache Attributes")):
+            parts.extend(f"{fl:>44}".replace("%", "%%") + " : %s" for fl in flag_labels)
+            args.extend(f"f[{j}][1]" for j in range(len(flag_labels)))
+        rel += size
+    src = (f"def render(s, fmt_value=fmt_value, text={chr(10).join(parts)!r}):\n"
+           f"    b = s.offset\n"
+           + ("    f = s.flag_names()\n" if flag_labels else "")
+           + f"    return text % ({', '.join(args)},)\n")
+    ns = {"fmt_value": fmt_value}
+    exec(src, ns)  # noqa: S102 - source built above from the class LAYOUT only
+    return ns["render"]
+
+
+_TEMPLATES: dict = {}
+
+
+def _fast_subtable(out, s, name):
+    key = (type(s), name)
+    fn = _TEMPLATES.get(key)
+    if fn is None:
+        fn = _TEMPLATES[key] = _template(type(s), name, tuple(n for n, _v in s.flag_names()))
+    out.append(fn(s))
 
 
 def table_lines(t: m.Table):
@@ -121,9 +117,8 @@ def table_lines(t: m.Table):
             name = None
         else:
             name = s.NAME
-        tpl = _TEMPLATES.get(type(s))
-        if tpl is not None and len(s.raw) >= s.known_size:
-            _fast_subtable(out, s, tpl, name)
+        if type(s) in _FAST_CLASSES and len(s.raw) >= s.known_size:
+            _fast_subtable(out, s, name)
             if len(s.raw) > s.known_size:
                 _raw_lines(out, s.offset + s.known_size, s.raw[s.known_size:])
             out.append("")
@@ -196,9 +191,28 @@ def _aggregate(t: m.SratTable):
             for (p, fl), (n, total, lo, hi) in sorted(groups.items())]
 
 
-def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
-    from tabulate import tabulate
+def grid(rows, head, fmt: str = "table") -> str:
+    """The summary table, laid out exactly as tabulate's "simple" (table) or
+    "github" (markdown) format lays out text cells with disable_numparse
+    (checked against tabulate in the tests).  tabulate costs more to import
+    (~40 ms with wcwidth) than decoding a large SRAT; these cells are ASCII."""
+    widths = [len(h) + 2 for h in head]
+    for r in rows:
+        for i, c in enumerate(r):
+            if len(c) > widths[i]:
+                widths[i] = len(c)
+    if fmt == "markdown":
+        def line(cells):
+            return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
+        rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    else:
+        def line(cells):
+            return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(head), rule, *map(line, rows)])
 
+
+def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
     nranges = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and s.enabled)
     if nranges > SUMMARY_MAX_ROWS:
         rows, head = _aggregate(t), ["PXM", "Ranges", "Total", "Lowest", "Highest end", "Flags"]
@@ -212,8 +226,7 @@ def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
         elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)) and s.enabled:
             cpus[s.proximity_domain] = cpus.get(s.proximity_domain, 0) + 1
     disabled = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and not s.enabled)
-    text = tabulate(rows, head, tablefmt=_SEP.get(fmt, "simple"), disable_numparse=True) if rows else \
-        "(no enabled memory ranges)"
+    text = grid(rows, head, fmt) if rows else "(no enabled memory ranges)"
     cpu_line = ", ".join(f"PXM {p}: {n}" for p, n in sorted(cpus.items())) or "none"
     return (f"{text}\nEnabled CPU entries per PXM: {cpu_line}\n"
             f"Disabled memory entries: {disabled}")
