@@ -174,13 +174,21 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
     return out
 
 
+# Overlap findings listed one pair at a time; beyond this many the rest are
+# only counted (a padded table of thousands of identical entries would
+# otherwise produce millions of findings and quadratic time).
+MAX_OVERLAP_FINDINGS = 64
+
+
 def _overlaps(ranges, rev):
     out = []
     rs = sorted(ranges, key=lambda s: (s.base_address, s.end))
     active = []  # ranges whose end is beyond the current start
-    for s in rs:
+    for k, s in enumerate(rs):
         active = [a for a in active if a.end > s.base_address]
-        for a in active:
+        for i, a in enumerate(active):
+            if len(out) == MAX_OVERLAP_FINDINGS:
+                return out + _count_rest(s, len(active) - i, rs[k + 1:], active + [s])
             lo, hi = s.base_address, min(a.end, s.end)
             if a.pxm(rev) == s.pxm(rev):
                 out.append(_f("SRATMemoryOverlap", W,
@@ -193,6 +201,24 @@ def _overlaps(ranges, rev):
                               f"rejects the NUMA layout (numa_cleanup_meminfo)", "SRAT", s.offset))
         active.append(s)
     return out
+
+
+def _count_rest(at, pairs, rest, active):
+    """One summary finding: ``pairs`` unlisted pairs of range ``at`` plus every
+    overlapping pair among ``rest`` (sorted by base) and the still-open
+    ``active`` ranges, counted with a heap of ends in O(n log n)."""
+    import heapq
+
+    ends = [a.end for a in active]
+    heapq.heapify(ends)
+    for s in rest:
+        while ends and ends[0] <= s.base_address:
+            heapq.heappop(ends)
+        pairs += len(ends)
+        heapq.heappush(ends, s.end)
+    return [_f("SRATMemoryOverlap", W,
+               f"{pairs} more overlapping pair(s) of memory ranges from 0x{at.offset:x} on are not listed "
+               f"(only the first {MAX_OVERLAP_FINDINGS} pairs are)", "SRAT", at.offset)]
 
 
 def _check_slit(t: m.SlitTable) -> list[Finding]:
