@@ -28,6 +28,11 @@ MAX_DMA_ADDRESS = 16 << 20                 # __pa(MAX_DMA_ADDRESS)
 SECTIONS_PER_ROOT = 4096 // 16             # PAGE_SIZE / sizeof(struct mem_section)
 VMEMMAP_PER_PMD_PAGE = 1 << 30             # one PMD page maps 1 GiB of vmemmap
 VMEMMAP_PER_PUD_PAGE = 512 << 30
+# mm/sparse.c:mminit_validate_memmodel_limits() clamps every range handed to
+# memory_present() at 1 << (MAX_PHYSMEM_BITS - PAGE_SHIFT) pfns ("Start of
+# range ... exceeds SPARSEMEM max"); MAX_PHYSMEM_BITS is 46 with 4-level
+# paging (arch/x86/include/asm/sparsemem.h), as e820.MAX_ARCH_PFN assumes.
+MAX_SPARSEMEM_SECTION = 1 << (46 - SECTION_SHIFT)
 
 
 @dataclass
@@ -41,13 +46,14 @@ class Sparse:
 
 def present_sections(memblock, profile):
     """memblocks_present(): a section belongs to the node of the first memory
-    region that touches it; returns runs [(first, end, nid)] in address order."""
+    region that touches it; returns runs [(first, end, nid)] in address order.
+    Sections beyond MAX_PHYSMEM_BITS are never present (memory_present clamps)."""
     runs = []
     for r in memblock.memory:
         if r.size == 0:
             continue
-        s = r.base >> SECTION_SHIFT
-        e = ((r.base + r.size - 1) >> SECTION_SHIFT) + 1
+        s = min(r.base >> SECTION_SHIFT, MAX_SPARSEMEM_SECTION)
+        e = min(((r.base + r.size - 1) >> SECTION_SHIFT) + 1, MAX_SPARSEMEM_SECTION)
         if runs and s < runs[-1][1]:
             s = runs[-1][1]              # already present: keeps its first nid
         if s >= e:
