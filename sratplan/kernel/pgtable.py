@@ -46,6 +46,7 @@ class PageTables:
     pud_large: set = field(default_factory=set)       # PUD entries mapping 1 GiB directly
     pte_pages: set = field(default_factory=set)       # PMD entries pointing at a PTE page (2 MiB index)
     pmd_large: set = field(default_factory=set)       # PMD entries mapping 2 MiB directly
+    pmd_full: set = field(default_factory=set)        # GiB indices whose 512 PMD entries all map 2 MiB
 
 
 class DirectMap:
@@ -175,13 +176,25 @@ class DirectMap:
                 continue
             self._alloc_page()
             pt.pmd_pages.add(gb)
-            last = self._pmd(p, min(end, nxt), mask)
+            if mask & M2 and p == gb * PUD_SIZE and end >= nxt:
+                # a fresh PMD page filled with 2 MiB entries: kept as one
+                # index instead of 512 (a 64 TiB map has 33M of them)
+                pt.pmd_full.add(gb)
+                last = nxt
+            else:
+                last = self._pmd(p, min(end, nxt), mask)
             p = nxt
         return last
 
     def _pmd(self, p, end, mask):
         pt = self.pt
         last = end
+        gb = p // PUD_SIZE
+        if gb in pt.pmd_full:
+            if mask & M2:
+                return _rup(end, PMD_SIZE)     # every entry already maps 2 MiB
+            pt.pmd_full.discard(gb)
+            pt.pmd_large.update(range(gb * (PUD_SIZE // PMD_SIZE), (gb + 1) * (PUD_SIZE // PMD_SIZE)))
         while p < end:
             idx = p // PMD_SIZE
             nxt = (idx + 1) * PMD_SIZE
