@@ -346,6 +346,13 @@ def _e820_lanes(plan):
     return lanes
 
 
+def _cfmws_nodes(plan):
+    """(node, fake_pxm, start, end) of the CXL windows that became nodes."""
+    numa = getattr(_sim(plan, "early"), "numa", None)
+    srat = getattr(numa, "srat", None)
+    return [tuple(x) for x in getattr(srat, "cfmws_nodes", None) or () if len(x) == 4 and x[3] > x[2]]
+
+
 def _zone_spans(n):
     out = []
     for z in n.zones:
@@ -535,7 +542,8 @@ class _Picture:
         self.svg = _Svg()
         self.e820_lanes = _e820_lanes(plan)
         self.hp = _hotplug_pieces(plan)
-        ranges = []
+        self.cfmws = _cfmws_nodes(plan)
+        ranges = [(s, e) for _, _, s, e in self.cfmws]
         zone_edges = []
         for _, entries in self.e820_lanes:
             ranges += [(x.start, x.end) for x in entries]
@@ -546,8 +554,11 @@ class _Picture:
         self.scale = AddressScale(ranges, LEFT, WIDTH - LEFT - RIGHT, boundaries=zone_edges)
         # an allocation beyond everything drawn (should not happen) has no place
         self.marks = [m for m in _markers(plan) if m[1] < self.scale.top]
-        self.srat_items = [(n, s, e_incl + 1, hp) for n in plan.nodes for s, e_incl, hp in n.srat_ranges]
-        self.srat_rows, self.srat_n = _pack([(s, e) for _, s, e, _ in self.srat_items])
+        # (node, start, end, hot-pluggable, fake PXM of a CXL window or None)
+        self.srat_items = [(n.node, s, e_incl + 1, hp, None) for n in plan.nodes for s, e_incl, hp in n.srat_ranges]
+        self.srat_items += [(nid, s, e, False, pxm) for nid, pxm, s, e in self.cfmws]
+        self.pxms = {n.node: ",".join(map(str, n.pxms)) or "-" for n in plan.nodes}
+        self.srat_rows, self.srat_n = _pack([(s, e) for _, s, e, _, _ in self.srat_items])
         self.zone_items = [(n, zs) for n in plan.nodes for zs in _zone_spans(n)]
         self.zone_rows, self.zone_n = _pack([(zs[1], zs[2]) for _, zs in self.zone_items])
         self.labels = []      # (a, b, y, candidates, colour, box, height)
@@ -636,14 +647,22 @@ class _Picture:
         if not self.srat_items:
             self.notes.append((ly, "no SRAT memory ranges" + (f": {plan.numa_reason}" if plan.numa_reason else "")))
         sh = self.sub_h(self.srat_n)
-        for (n, s, e, hp), row in zip(self.srat_items, self.srat_rows, strict=True):
-            c = self.node_colour(n.node)
+        for (nid, s, e, hp, fake), row in zip(self.srat_items, self.srat_rows, strict=True):
+            c = self.node_colour(nid)
             a, b = self.scale.span(s, e, 1.0)
             yy = ly + row * sh
+            if fake is not None:
+                # acpi_parse_cfmws: a CXL window no SRAT range covers becomes a
+                # node of its own, under a PXM past the SRAT's highest
+                self.svg.rect(g, a, yy + 1, b - a, sh - 2, "#ffffff", stroke=c, stroke_width="1.5",
+                              stroke_dasharray="4,2",
+                              title=f"CEDT CFMWS window: node {nid} (fake PXM {fake}) {_rng(s, e)}")
+                self.label(a, b, yy, [f"CXL window N{nid}", f"CXL N{nid}", f"N{nid}"], h=sh)
+                continue
             self.svg.rect(g, a, yy, b - a, sh, self.hatch(c) if hp else c, stroke=c, stroke_width="1",
-                          title=f"SRAT node {n.node} (PXM {','.join(map(str, n.pxms)) or '-'})"
+                          title=f"SRAT node {nid} (PXM {self.pxms.get(nid, '-')})"
                                 f"{' hot-pluggable' if hp else ''} {_rng(s, e)}")
-            self.label(a, b, yy, [f"N{n.node} hotplug", f"N{n.node}"] if hp else [f"N{n.node}"], box=True, h=sh)
+            self.label(a, b, yy, [f"N{nid} hotplug", f"N{nid}"] if hp else [f"N{nid}"], box=True, h=sh)
 
     def lane_nodes(self, g, ly):
         for n in self.plan.nodes:
@@ -819,6 +838,8 @@ class _Picture:
             node_items.append(("#ffffff", f"(colours repeat every {len(NODE_COLOURS)} nodes)"))
         if any(h for n in plan.nodes for *_, h in n.srat_ranges):
             node_items.append((self.hatch("#444444"), "SRAT hot-pluggable (hatched)"))
+        if self.cfmws:
+            node_items.append(("#ffffff", "dashed: CXL window (CEDT CFMWS) made a node"))
         hp_items = []
         if any(p[2] for p in self.hp):
             hp_items.append((HOTPLUG_KEPT, "MEMBLOCK_HOTPLUG kept (movable_node can use it)"))

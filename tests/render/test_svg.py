@@ -214,6 +214,20 @@ def test_interleaved_zone_spans_get_their_own_rows():
     assert ys["node 0 DMA32"] == ys["node 0 Normal"]
 
 
+def test_cxl_windows_that_became_nodes_are_drawn():
+    """QEMU's CXL test tables (SRAT + CEDT): 7.2 turns the CFMWS window no
+    SRAT range covers into a node of its own."""
+    from sratplan.machine import load_machine
+
+    q35 = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "qemu" / "x86" / "q35"
+    p = make_plan(load_machine([str(q35 / "SRAT.acpihmat-generic-x"), str(q35 / "CEDT.cxl")], kernel="7.2"))
+    windows = p.sim.early.numa.srat.cfmws_nodes
+    assert windows
+    tt = titles(parse(svg.render(p)))
+    for nid, pxm, s, e in windows:
+        assert f"CEDT CFMWS window: node {nid} (fake PXM {pxm}) {rng(s, e)} {human(e - s)}" in tt
+
+
 def test_text_is_escaped_and_xml_safe():
     p = example_plan("qemu-2node-hotplug", "--cmdline", "movable_node x=<b>&'\"")
     ld = p.sim.loader
