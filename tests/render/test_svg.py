@@ -112,9 +112,24 @@ def test_human_sizes():
 # --------------------------------------------------------------------------- content
 
 
-@pytest.fixture(scope="module", params=EXAMPLES)
+# kernel-truth boots with features of their own: no SRAT, memoryless CPU node,
+# memmap= hole, KASLR, 8 nodes, CXL-less q35 hotplug, mem= truncation
+TRUTH_CASES = ["6.1/a01_nosrat_movable_node", "5.10/b09_qemu_3n_memoryless_cpu", "6.1/i03_memmap_hole_in_hp_node",
+               "6.12/h01_kaslr_movable_node_rep10", "6.12/m02_8n_2hp", "7.2/q01_q35_hp_high",
+               "7.2/i01_mem_truncates_hp_node"]
+
+
+@pytest.fixture(scope="module", params=EXAMPLES + TRUTH_CASES)
 def ex_plan(request):
-    p = example_plan(request.param)
+    if "/" in request.param:
+        from truthcases import ROOT, machine_for
+
+        kernel, name = request.param.split("/", 1)
+        if not (ROOT / kernel / name / "truth.json").exists():
+            pytest.skip(f"kernel-truth case {request.param} is not in fixtures/kernel")
+        p = make_plan(machine_for(kernel, ROOT / kernel / name))
+    else:
+        p = example_plan(request.param)
     return p, svg.render(p)
 
 
