@@ -833,7 +833,9 @@ class _Picture:
         marks_used = [k for k in MARK_STYLE if any(m[0] == k for m in self.marks)]
         blocks_used = [k for k in BLOCK_STYLE if any(_block_kind(r) == k for r in plan.blocks)]
         shown = plan.nodes[:len(NODE_COLOURS)]
-        node_items = [(self.node_colour(n.node), f"node {n.node}") for n in shown]
+        node_items = [(self.node_colour(n.node), f"node {n.node}" + ("" if n.memory_ranges else
+                                                                      f" (no memory, {n.cpus} CPU(s))"))
+                      for n in shown]
         if len(plan.nodes) > len(shown):
             node_items.append(("#ffffff", f"(colours repeat every {len(NODE_COLOURS)} nodes)"))
         if any(h for n in plan.nodes for *_, h in n.srat_ranges):
