@@ -35,6 +35,10 @@ _TEXT_HEAD = re.compile(rb"^[ \t]*(?:[A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x[0-9A-Fa-f]
 _RAW_HEAD = re.compile(rb"Raw Table Data: Length \d+ \(0x[0-9A-Fa-f]+\)")
 _EXTS = {"bin", "dat", "aml", "raw", "dsl", "txt", "hex"}
 MAX_TOP_FINDINGS = 3
+# signatures recognised even when the length field does not match the file
+_KNOWN_SIGS = {s.encode() for s in PLAN_SIGS + ("APIC", "FACP", "DSDT", "SSDT", "MCFG", "HPET", "SRAT", "DMAR",
+                                                "BERT", "HEST", "ERST", "EINJ", "FPDT", "BGRT", "PPTT", "IORT",
+                                                "SPCR", "GTDT", "WAET", "WSMT", "TPM2", "SLIC", "MSDM")}
 
 
 @dataclass(frozen=True)
@@ -77,14 +81,17 @@ def _sniff_file(path: str, size: int):
             head = fh.read(256 << 10)
     except OSError:
         return ("unreadable", None)
-    if len(head) >= 8:
-        sig = head[:4]
-        if all(0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or c == 0x5F for c in sig) and \
-                int.from_bytes(head[4:8], "little") == size:
-            return ("binary", sig.decode())
+    sig = head[:4]
+    if len(head) >= 8 and all(0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or c == 0x5F for c in sig) and \
+            int.from_bytes(head[4:8], "little") == size:
+        return ("binary", sig.decode())
     # cheap substring tests first; the anchored patterns only where they can match
     if (b" @ 0x" in head and _TEXT_HEAD.search(head)) or (b"Raw Table Data" in head and _RAW_HEAD.search(head)):
         return ("text", None)
+    if sig in _KNOWN_SIGS:
+        # a table whose length field is wrong or that is cut short: still a
+        # machine's table, so it becomes a row (with its error), not a skip
+        return ("binary", sig.decode())
     return ()
 
 

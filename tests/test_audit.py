@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from sratplan.audit import AuditInput, audit, audit_one, discover
 from sratplan.cli import main
@@ -133,3 +134,26 @@ def test_whole_real_corpus(capsys):
     assert {"not hot-removable", "not planned: arm64", "not planned: riscv64", "not planned: loongarch64"} <= verdicts
     assert all(r["verdict"] for r in res.rows)
     assert any(Path(s).name == "README.md" for s in res.skipped)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.binary(max_size=200), length=st.integers(0, 400))
+def test_random_tables_never_stop_an_audit(tmp_path_factory, body, length):
+    d = tmp_path_factory.mktemp("rnd")
+    data = b"SRAT" + length.to_bytes(4, "little") + body
+    (d / "m.SRAT.bin").write_bytes(data)
+    (d / "ok.SRAT.bin").write_bytes((REAL / "srat" / "Tyan_S8225_pavlinux.SRAT.bin").read_bytes())
+    res = audit([d], jobs=1)
+    assert len(res.rows) == 2 and all(r["verdict"] for r in res.rows)
+    assert [r for r in res.rows if r["id"].endswith("ok")][0]["verdict"] == "not hot-removable"
+
+
+def test_progress_line():
+    from sratplan.commands.audit import _Progress
+
+    out = io.StringIO()
+    p = _Progress(stream=out, after=0.0)
+    p(1, 3)
+    p(3, 3)
+    lines = out.getvalue().splitlines()
+    assert lines and lines[-1].startswith("sratplan audit: 3/3 machines")

@@ -225,3 +225,15 @@ def test_missing_or_empty_sysroot(tmp_path, capsys):
     assert "sysroot is not a directory" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main(["live", "--sysroot", str(tmp_path / "empty")]) == 2
+
+
+def test_wrong_command_line_is_caught(capsys):
+    """Planning c01 without its movable_node: node 1's memory would be
+    Normal, not Movable — live mode reports exactly that."""
+    root = SYSROOTS / "truth-6.1-c01_hp_above4g_movable"
+    r = live.live_report(root, cmdline="nokaslr")
+    wrong = {(c.where, c.field) for c in r.disagreements}
+    assert ("node 1 Movable", "present") in wrong and ("node 1 Normal", "present") in wrong
+    assert ("has_normal_memory", "nodes") in wrong
+    assert main(["live", "--sysroot", str(root), "--cmdline", "nokaslr"]) == 1
+    capsys.readouterr()
