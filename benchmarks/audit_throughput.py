@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sratplan.audit import audit, discover  # noqa: E402
+from sratplan.audit import audit, discover
 
 
 def build_fleet(corpus: Path, dest: Path, minimum: int) -> int:

@@ -31,7 +31,7 @@ from .errors import SratplanError
 
 GIB = 1 << 30
 PLAN_SIGS = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
-_TEXT_HEAD = re.compile(rb"^[ \t]*(?:[A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x[0-9A-Fa-f]+[ \t]*\r?$", re.M)
+_TEXT_HEAD = re.compile(rb"^[ \t]*(?:[A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x[0-9A-Fa-f]+[ \t]*\r?$", re.MULTILINE)
 _RAW_HEAD = re.compile(rb"Raw Table Data: Length \d+ \(0x[0-9A-Fa-f]+\)")
 _EXTS = {"bin", "dat", "aml", "raw", "dsl", "txt", "hex"}
 MAX_TOP_FINDINGS = 3
@@ -97,7 +97,7 @@ def _sniff_file(path: str, size: int):
 
 def _stem(name: str, sig: str) -> str:
     toks = [t for t in name.split(".") if t]
-    keep = [t for t in toks if not re.fullmatch(re.escape(sig) + r"\d*", t, re.I) and t.lower() not in _EXTS]
+    keep = [t for t in toks if not re.fullmatch(re.escape(sig) + r"\d*", t, re.IGNORECASE) and t.lower() not in _EXTS]
     return ".".join(keep)
 
 
@@ -107,7 +107,7 @@ def _is_sysroot(d: str) -> bool:
 
 def _sig_key(p):
     name = os.path.basename(p[0])
-    m = re.search(re.escape(p[1]) + r"(\d*)", name, re.I)
+    m = re.search(re.escape(p[1]) + r"(\d*)", name, re.IGNORECASE)
     inst = int(m.group(1)) if m and m.group(1) else 0
     order = PLAN_SIGS.index(p[1]) if p[1] in PLAN_SIGS else len(PLAN_SIGS)
     return (order, p[1], inst, name)
@@ -149,9 +149,7 @@ def _walk(top: str, inputs: list, skipped: list) -> None:
             s = _sniff(full)
             if s is None:
                 skipped.append(full)
-            elif s[0] == "unreadable":
-                inputs.append(AuditInput(full, "text", (full,)))
-            elif s[0] == "text":
+            elif s[0] == "unreadable" or s[0] == "text":
                 inputs.append(AuditInput(full, "text", (full,)))
             else:
                 groups.setdefault(_stem(fn, s[1]), []).append((full, s[1]))
@@ -229,7 +227,7 @@ def audit_one(inp: AuditInput, cmdline: str | None = None, kernel: str | None = 
         return _row(inp, verdict="error", error=str(e))
     except (MemoryError, RecursionError) as e:
         return _row(inp, verdict="error", error=f"resource limit: {type(e).__name__}")
-    except Exception as e:  # an audit reports a planner bug as that machine's row and goes on
+    except Exception as e:  # noqa: BLE001 — a planner bug becomes that machine's row; the audit goes on
         return _row(inp, verdict="error", error=f"internal error: {type(e).__name__}: {e}")
 
 
@@ -264,7 +262,7 @@ def _audit_one(inp, cmdline, kernel):
                         findings=_top(fs), all_findings=sorted({f.code for f in fs}))
     vendor, table_id = _oem(m)
     table_findings = list(m.tables.findings) if m.tables is not None else []
-    base = dict(vendor=vendor, oem_table_id=table_id, arch=m.arch, kernel=m.profile.name)
+    base = {"vendor": vendor, "oem_table_id": table_id, "arch": m.arch, "kernel": m.profile.name}
     if m.arch != "x86_64":
         fs = table_findings + (list(m.srat.findings) if m.srat is not None else []) + \
             (list(m.slit.findings) if m.slit is not None else [])

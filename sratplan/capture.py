@@ -73,7 +73,8 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
     if not tdir.is_dir():
         raise InputError(f"{tdir} does not exist (not Linux, or no ACPI): nothing worth capturing")
     written, unreadable, notes = [], [], []
-    dst.mkdir(parents=True, exist_ok=True)
+    # the tables directory exists on every ACPI machine, with or without SRAT
+    (dst / live.TABLES).mkdir(parents=True, exist_ok=True)
 
     def put(rel: str, data: bytes):
         p = dst / rel

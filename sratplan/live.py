@@ -80,11 +80,20 @@ def _read_bytes(p: Path, limit: int = MAX_FILE) -> bytes | None:
     """A regular file's bytes, or None when absent/unreadable/not regular."""
     if not _regular(p):
         return None
+    # read in small chunks: /proc/sys handlers allocate a buffer as large as
+    # the read request and fail one of 64 MiB with ENOMEM
+    chunks, size = [], 0
     try:
-        with open(p, "rb") as fh:
-            return fh.read(limit)
+        with open(p, "rb", buffering=0) as fh:
+            while size < limit:
+                b = fh.read(min(1 << 16, limit - size))
+                if not b:
+                    break
+                chunks.append(b)
+                size += len(b)
     except OSError:
         return None
+    return b"".join(chunks)
 
 
 def _read_text(root: Path, rel: str, limit: int = MAX_FILE) -> str | None:
@@ -323,7 +332,7 @@ def read_actual(sysroot=None) -> Actual:
         t = _read_text(root, f"{NODE}/{nd}/meminfo", 1 << 16)
         if t is None:
             continue
-        m = re.search(r"^Node \d+ MemTotal:\s+(\d+) kB", t, re.M)
+        m = re.search(r"^Node \d+ MemTotal:\s+(\d+) kB", t, re.MULTILINE)
         if m:
             memtotal[int(nd[4:])] = int(m.group(1))
     io = text(IOMEM)
@@ -425,9 +434,8 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
             elif log:
                 # load_machine reads boot facts from a path; /dev/kmsg is a
                 # record device, so hand it the drained text
-                tmp = tempfile.NamedTemporaryFile("w", suffix=".dmesg", delete=False, encoding="utf-8")
-                tmp.write(log)
-                tmp.close()
+                with tempfile.NamedTemporaryFile("w", suffix=".dmesg", delete=False, encoding="utf-8") as tmp:
+                    tmp.write(log)
                 boot_facts = tmp.name
             else:
                 assumptions.append("kernel log not readable: loader facts (initrd, ACPI table addresses, CPU "

@@ -12,7 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sratplan.audit import AuditInput, audit, audit_one, discover
 from sratplan.cli import main
@@ -145,7 +146,7 @@ def test_random_tables_never_stop_an_audit(tmp_path_factory, body, length):
     (d / "ok.SRAT.bin").write_bytes((REAL / "srat" / "Tyan_S8225_pavlinux.SRAT.bin").read_bytes())
     res = audit([d], jobs=1)
     assert len(res.rows) == 2 and all(r["verdict"] for r in res.rows)
-    assert [r for r in res.rows if r["id"].endswith("ok")][0]["verdict"] == "not hot-removable"
+    assert next(r for r in res.rows if r["id"].endswith("ok"))["verdict"] == "not hot-removable"
 
 
 def test_progress_line():

@@ -14,13 +14,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from truthcases import case_dirs, case_id
 
 from sratplan import live
 from sratplan.cli import main
 from sratplan.errors import SratplanError
-
-from truthcases import case_dirs, case_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SYSROOTS = ROOT / "fixtures" / "sysroot"
@@ -54,9 +54,9 @@ def test_kernel_truth_sysroot_agrees(kd, tmp_path):
 def _planner_agrees_from_truth_inputs(k, d) -> bool:
     """The kernel-truth test's own criterion (zones exact, managed within
     tolerance) for the plan made from the capture's truth inputs."""
-    from sratplan.plan import plan
-
     from truthcases import load_truth, machine_for
+
+    from sratplan.plan import plan
 
     t = load_truth(d)
     p = plan(machine_for(k, d, t))
@@ -158,7 +158,7 @@ def test_managed_tolerance_boundary(tmp_path):
     for delta, ok in ((256, True), (257, False)):
         zi.write_text(base.replace("managed  3840", f"managed  {3840 + delta}", 1))
         r = live.live_report(root)
-        c = [c for c in r.checks if c.where == "node 0 DMA" and c.field == "managed"][0]
+        c = next(c for c in r.checks if c.where == "node 0 DMA" and c.field == "managed")
         assert c.ok is ok and c.actual == 3840 + delta
 
 
