@@ -787,7 +787,10 @@ class _Picture:
                 w = len(text) * CHAR_W + 4
                 self.svg.rect(g_labels, (fa + fb) / 2 - w / 2, ly + h / 2 - 7, w, 14, "#ffffff", opacity="0.85")
             self.svg.text(g_labels, (fa + fb) / 2, ly + h / 2 + 4, text, text_anchor="middle", fill=colour)
+        room = int((self.scale.x1 - self.scale.x0 - 12) / CHAR_W)
         for ly, text in self.notes:
+            if len(text) > room:
+                text = text[:max(room - 3, 0)] + "..."
             self.svg.rect(g_labels, self.scale.x0 + 3, ly + 5, len(text) * CHAR_W + 6, LANE_H - 10, "#f7f7f7")
             self.svg.text(g_labels, self.scale.x0 + 6, ly + LANE_H / 2 + 4, text, fill="#777777",
                           font_style="italic")
