@@ -1,12 +1,13 @@
 """The memory-map picture (``sratplan --format svg``).
 
 One horizontal physical-address axis, shared by stacked lanes: the firmware
-e820 map, the SRAT memory affinity ranges (hatched where hot-pluggable), the
-NUMA nodes as memblock sees them ("Early memory node ranges"), the zones of
+e820 map, the SRAT memory affinity ranges (hatched where hot-pluggable; CXL
+windows that became nodes dashed), the NUMA nodes as memblock sees them ("Early memory node ranges"), the zones of
 every node, the memory that keeps MEMBLOCK_HOTPLUG after
 numa_clear_kernel_node_hotplug (and what was cleared), the boot allocations
 (kernel image, initrd, ACPI tables, NODE_DATA, memmap, per-CPU areas,
-swiotlb, crashkernel) and the boot memory blocks.
+swiotlb, crashkernel, boot hash tables) and the boot memory blocks.
+``render_compare`` stacks the pictures of several plans in one document.
 
 A machine mixes 4 KiB firmware entries with terabyte nodes and terabyte holes,
 so the axis is piecewise: every range boundary that appears in any lane
@@ -58,7 +59,8 @@ MAX_LABEL_ROWS = 7
 
 E820_STYLE = {
     1: ("#a9dc8f", "usable RAM"),
-    128: ("#7fbf6a", "reserved-kern RAM (type 128)"),
+    # E820_TYPE_RESERVED_KERN: RAM to memblock up to 6.12, an unknown type in 7.x
+    128: ("#7fbf6a", "type 128 (reserved-kern)"),
     2: ("#a6a6a6", "reserved"),
     3: ("#f2cf4a", "ACPI data"),
     4: ("#e39b4c", "ACPI NVS"),
