@@ -418,6 +418,10 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
         if rel:
             prof, note = profile_for_release(rel)
             kv = prof.name
+        elif boot_facts is None and read_boot_log(root) is None:
+            # load_machine falls back to the newest profile; say so
+            assumptions.append("kernel release unknown (no /proc/sys/kernel/osrelease or boot log): the newest "
+                               "profile is used")
     if kernel_image is None:
         io = _read_text(root, IOMEM)
         kimg = parse_iomem_kernel(io) if io else None
