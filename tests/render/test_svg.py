@@ -164,6 +164,26 @@ def test_every_lane_shows_what_the_plan_says(ex_plan):
     assert any(t.startswith("VERDICT: ") for t in texts(root))
 
 
+def test_every_kernel_truth_boot_draws():
+    """All kernel-truth boots (fixtures/kernel, offline ones included): a
+    well-formed picture naming every node's memory and NODE_DATA."""
+    from truthcases import case_dirs, machine_for
+
+    cases = case_dirs(include_offline=True)
+    if not cases:
+        pytest.skip("no kernel-truth cases in fixtures/kernel")
+    for kernel, d in cases:
+        p = make_plan(machine_for(kernel, d))
+        tt = set(titles(parse(svg.render(p))))
+        for n in p.nodes:
+            for s, e in n.memory_ranges:
+                assert f"node {n.node} memory {rng(s, e + 1)} {human(e + 1 - s)}" in tt, (kernel, d.name)
+            if n.node_data:
+                a, b = n.node_data[0], n.node_data[1] + 1
+                assert any(t.startswith(f"NODE_DATA of node {n.node}") and t.endswith(f"{rng(a, b)} {human(b - a)}")
+                           for t in tt), (kernel, d.name)
+
+
 def test_legend_names_every_colour_used_in_lanes(ex_plan):
     _, text = ex_plan
     root = parse(text)
