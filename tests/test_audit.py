@@ -158,3 +158,9 @@ def test_progress_line():
     p(3, 3)
     lines = out.getvalue().splitlines()
     assert lines and lines[-1].startswith("sratplan audit: 3/3 machines")
+
+
+@pytest.mark.parametrize("argv", [["--kernel", "9.9"], ["--jobs", "-1"]])
+def test_usage_errors(argv, capsys):
+    assert main(["audit", str(REAL / "srat" / "Tyan_S8225_pavlinux.SRAT.bin"), "--no-progress", *argv]) == 2
+    assert "error" in capsys.readouterr().err
