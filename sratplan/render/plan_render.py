@@ -27,6 +27,10 @@ def render(plan, fmt: str) -> str:
 def render_compare(plans, fmt: str) -> str:
     if fmt == "json":
         return json.dumps([p.to_json() for p in plans], indent=2) + "\n"
+    if fmt == "svg":
+        from . import svg
+
+        return svg.render_compare(plans)
     from tabulate import tabulate
 
     nodes = sorted({n.node for p in plans for n in p.nodes})
