@@ -65,9 +65,14 @@ def find_iasl() -> str | None:
 class Runner:
     """Starts whole processes and records (wall, cpu) seconds for each."""
 
-    def __init__(self, runs: int, no_site: bool):
+    def __init__(self, runs: int, no_site: bool, pycache: str):
         self.runs = runs
         self.env = dict(os.environ)
+        # Measure what an installed sratplan does: modules loaded from
+        # bytecode (pip compiles it at install time).  The children may write
+        # bytecode, but only under a private prefix, never into the tree.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = pycache
         self.py = [sys.executable]
         if no_site:
             # -S skips site.py and every .pth hook of this interpreter; the
@@ -248,15 +253,15 @@ def main(argv=None) -> int:
                     help="run Python with -S (no site.py/.pth hooks), packages found through PYTHONPATH")
     a = ap.parse_args(argv)
     only = set(a.only.split(","))
-    r = Runner(max(1, a.runs), a.no_site)
     iasl = a.iasl or (find_iasl() if only & {"decode", "plan"} else None)
-    print(machine_line())
-    floor = r.compare({"python": [*r.py, "-c", "pass"]})["python"]
-    print(f"interpreter: {' '.join(r.py)}; empty start-up {ms(floor[0]).strip()} ms wall, "
-          f"{ms(floor[1]).strip()} ms cpu")
-    print(f"iasl: {iasl}; medians of {r.runs} runs; ratios are ours / theirs\n")
     with tempfile.TemporaryDirectory(prefix="sratplan-bench-") as tmp:
         work = Path(tmp)
+        r = Runner(max(1, a.runs), a.no_site, str(work / "pycache"))
+        print(machine_line())
+        floor = r.compare({"python": [*r.py, "-c", "pass"]})["python"]
+        print(f"interpreter: {' '.join(r.py)}; empty start-up {ms(floor[0]).strip()} ms wall, "
+              f"{ms(floor[1]).strip()} ms cpu")
+        print(f"iasl: {iasl}; medians of {r.runs} runs after a warm-up; ratios are ours / theirs\n")
         steps = [("decode", lambda: bench_decode(r, iasl, work) if iasl else ["## 1. decode: no iasl found"]),
                  ("plan", lambda: bench_plan(r, iasl, work) if iasl else ["## 2. plan: no iasl found"]),
                  ("scaling", lambda: bench_scaling(r, work)),

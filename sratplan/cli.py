@@ -2,12 +2,12 @@
 
 Exit status: 0 clean; 1 bad news (error findings, disagreements); 2 usage or
 unreadable/unsupported input.  Data goes to stdout, diagnostics to stderr.
-Heavy modules are imported lazily so that ``sratplan --help`` stays fast.
+Heavy modules are imported lazily so that ``sratplan --help`` stays fast;
+the common ``decode`` command lines do not even import argparse.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .errors import SratplanError, UsageError
@@ -16,22 +16,33 @@ SUBCOMMANDS = ("decode", "replay", "live", "capture", "audit")
 
 EXIT_OK, EXIT_BAD_NEWS, EXIT_USAGE = 0, 1, 2
 
+_parser_class = None
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse exits 2 itself; keep one message style
-        self.print_usage(sys.stderr)
-        print(f"sratplan: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+
+def _Parser(*args, **kw):  # noqa: N802 - stands for the class, created on first use
+    """An argparse parser that reports errors in sratplan's style (exit 2)."""
+    global _parser_class
+    if _parser_class is None:
+        import argparse
+
+        class Parser(argparse.ArgumentParser):
+            def error(self, message):  # argparse exits 2 itself; keep one message style
+                self.print_usage(sys.stderr)
+                print(f"sratplan: error: {message}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE)
+
+        _parser_class = Parser
+    return _parser_class(*args, **kw)
 
 
 def _fmt(p, name="table|json|markdown"):
     return p
 
 
-def build_decode_parser() -> argparse.ArgumentParser:
+def build_decode_parser():
     p = _Parser(
         prog="sratplan decode",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_raw_formatter(),
         description=(
             "Decode ACPI SRAT, SLIT, MSCT, CEDT and HMAT tables and report what is\n"
             "wrong with them.  PATH may be a binary table (/sys/firmware/acpi/tables/SRAT,\n"
@@ -52,16 +63,63 @@ def build_decode_parser() -> argparse.ArgumentParser:
     return p
 
 
+_DECODE_FORMATS = ("table", "json", "markdown")
+
+
+def quick_decode_args(rest):
+    """The arguments of a plain ``decode`` command line (one run of paths,
+    ``--format F``/``--format=F``, ``--table SIG``/``--table=SIG``) parsed
+    as the decode parser would, or None for anything else (help, errors,
+    abbreviations, interleaved paths), which goes to argparse.  Setting up
+    argparse costs more than decoding a small table."""
+    from types import SimpleNamespace
+
+    paths, fmt, tables = [], "table", None
+    i, n = 0, len(rest)
+    while i < n:
+        a = rest[i]
+        if not a.startswith("-"):
+            if paths:  # argparse takes one run of paths and rejects a second
+                return None
+            while i < n and not rest[i].startswith("-"):
+                paths.append(rest[i])
+                i += 1
+            continue
+        if a in ("--format", "--table") and i + 1 < n and not rest[i + 1].startswith("-"):
+            opt, val = a, rest[i + 1]
+            i += 2
+        elif a.startswith(("--format=", "--table=")):
+            opt, val = a.split("=", 1)
+            i += 1
+        else:
+            return None
+        if opt == "--format":
+            if val not in _DECODE_FORMATS:
+                return None
+            fmt = val
+        else:
+            tables = [*(tables or ()), val]
+    if not paths:
+        return None
+    return SimpleNamespace(paths=paths, format=fmt, table=tables)
+
+
+def _raw_formatter():
+    import argparse
+
+    return argparse.RawDescriptionHelpFormatter
+
+
 def run_decode(args) -> int:
     from .commands import decode as cmd
 
     return cmd.run(args)
 
 
-def build_replay_parser() -> argparse.ArgumentParser:
+def build_replay_parser():
     p = _Parser(
         prog="sratplan replay",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_raw_formatter(),
         description=(
             "Re-run the memblock trace of a memblock=debug boot log through sratplan's\n"
             "memblock engine and compare every allocation address and every\n"
@@ -82,10 +140,10 @@ def run_replay(args) -> int:
     return cmd.run(args)
 
 
-def build_live_parser() -> argparse.ArgumentParser:
+def build_live_parser():
     p = _Parser(
         prog="sratplan live",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_raw_formatter(),
         description=(
             "Predict the boot of this machine (or of a capture made with 'sratplan capture')\n"
             "and compare it with what the running kernel did: /proc/zoneinfo,\n"
@@ -115,10 +173,10 @@ def run_live(args) -> int:
     return cmd.run(args)
 
 
-def build_capture_parser() -> argparse.ArgumentParser:
+def build_capture_parser():
     p = _Parser(
         prog="sratplan capture",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_raw_formatter(),
         description=(
             "Write a sysroot capture of exactly the files 'sratplan live' reads (ACPI\n"
             "NUMA tables, firmware memmap, command line, release, zoneinfo, iomem, memory\n"
@@ -139,10 +197,10 @@ def run_capture(args) -> int:
     return cmd.run(args)
 
 
-def build_audit_parser() -> argparse.ArgumentParser:
+def build_audit_parser():
     p = _Parser(
         prog="sratplan audit",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_raw_formatter(),
         description=(
             "Plan many machines at once: one row per input with its nodes, RAM,\n"
             "hotpluggable and predicted Movable memory, verdict and top findings, then\n"
@@ -184,7 +242,9 @@ def main(argv=None) -> int:
             if builder is None or runner is None:
                 print(f"sratplan: '{name}' is not available yet", file=sys.stderr)
                 return EXIT_USAGE
-            args = builder().parse_args(rest)
+            args = quick_decode_args(rest) if name == "decode" else None
+            if args is None:
+                args = builder().parse_args(rest)
             return runner(args)
         from .commands import plan as cmd
 

@@ -17,10 +17,12 @@ Linux the message says which, citing the kernel function:
 
 from __future__ import annotations
 
-from ..findings import Finding, Severity
 from . import model as m
 
-W, E, INFO = Severity.WARNING, Severity.ERROR, Severity.INFO
+if m.TYPE_CHECKING:
+    from ..findings import Finding
+
+W, E, INFO = "warning", "error", "info"
 
 # Flag bits each subtable type defines; anything else is a reserved bit.
 _DEFINED_FLAGS = {
@@ -42,7 +44,7 @@ _RESERVED = {
 
 
 def _f(code, sev, msg, table, offset=None, where=None):
-    return Finding(code, sev, msg, table=table, offset=offset, where=where)
+    return m.finding(code, sev, msg, table=table, offset=offset, where=where)
 
 
 def _hex(v):

@@ -1,4 +1,4 @@
-"""The decoded-table model: frozen dataclasses, one per ACPI structure.
+"""The decoded-table model: frozen value classes, one per ACPI structure.
 
 Every object keeps its exact bytes (``raw``) and its offset inside the table,
 so that the planner can replay Linux's own walk over the bytes
@@ -16,10 +16,14 @@ against the construct definitions in :mod:`sratplan.acpi.structs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Iterator
+# typing is not imported at run time (annotations stay strings): it is
+# ~3 ms of every start of the CLI.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import ClassVar
 
-from ..findings import Finding
+    from ..findings import Finding
 
 # One listed field: (absolute offset, size, label, value, kind)
 Field = tuple
@@ -39,6 +43,118 @@ def iasl_text(s: str) -> str:
     return "".join(out)
 
 
+def finding(code: str, severity: str, message: str, **where) -> Finding:
+    """A :class:`~sratplan.findings.Finding`; severity given by value
+    ("info", "warning", "error").  The findings module (an enum and a
+    dataclass) is imported on the first finding, not before: a clean table
+    never needs it."""
+    from ..findings import Finding, Severity
+
+    return Finding(code, Severity(severity), message, **where)
+
+
+def _frozen(obj, name):
+    # dataclasses is imported only when someone tries to mutate a record
+    from dataclasses import FrozenInstanceError
+
+    return FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+class _Record:
+    """Base of the frozen value classes below: slots, equality and hash over
+    the fields, a dataclass-style repr, and no assignment after construction.
+
+    They behave like ``@dataclass(frozen=True, slots=True)`` classes (and
+    raise ``dataclasses.FrozenInstanceError`` on assignment) but are made by
+    :func:`_record`, which generates no code: creating some twenty dataclasses
+    cost more than decoding a 10,000-entry SRAT, on every run of the CLI.
+    ``replace()`` stands for ``dataclasses.replace``."""
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple] = ()
+    _DEFAULTS: ClassVar[dict] = {}
+    _KW_ONLY: ClassVar[bool] = False
+
+    def __init__(self, *args, **kw):
+        names = self._FIELDS
+        if args:
+            if self._KW_ONLY or len(args) > len(names):
+                raise TypeError(f"{type(self).__name__}() takes {0 if self._KW_ONLY else len(names)} "
+                                f"positional arguments but {len(args)} were given")
+            for n, v in zip(names, args):
+                if n in kw:
+                    raise TypeError(f"{type(self).__name__}() got multiple values for argument {n!r}")
+                kw[n] = v
+        set_ = object.__setattr__
+        defaults = self._DEFAULTS
+        for n in names:
+            if n in kw:
+                set_(self, n, kw.pop(n))
+            elif n in defaults:
+                set_(self, n, defaults[n])
+            else:
+                raise TypeError(f"{type(self).__name__}() missing required argument: {n!r}")
+        if kw:
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {next(iter(kw))!r}")
+
+    def _values(self) -> tuple:
+        return tuple([getattr(self, n) for n in self._FIELDS])
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self):
+        return hash(self._values())
+
+    def __repr__(self):
+        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._FIELDS)})"
+
+    def __setattr__(self, name, value):
+        raise _frozen(self, name)
+
+    def __delattr__(self, name):
+        raise _frozen(self, name)
+
+    def __getstate__(self):
+        return self._values()
+
+    def __setstate__(self, state):
+        for n, v in zip(self._FIELDS, state):
+            object.__setattr__(self, n, v)
+
+
+def _record(kw_only: bool = False):
+    """Make ``cls`` (a class body with annotated fields, like a dataclass) a
+    slotted :class:`_Record`: fields are the annotations that are not
+    ``ClassVar``, after the base class's fields; class-level values of those
+    fields are their defaults."""
+
+    def make(cls):
+        own = [n for n, ann in cls.__dict__.get("__annotations__", {}).items()
+               if not str(ann).startswith(("ClassVar", "typing.ClassVar"))]
+        ns = {k: v for k, v in cls.__dict__.items() if k not in own and k not in ("__dict__", "__weakref__")}
+        defaults = dict(getattr(cls, "_DEFAULTS", {}))
+        defaults.update({n: cls.__dict__[n] for n in own if n in cls.__dict__})
+        ns["__slots__"] = tuple(own)
+        ns["_FIELDS"] = tuple(getattr(cls, "_FIELDS", ())) + tuple(own)
+        ns["_DEFAULTS"] = defaults
+        ns["_KW_ONLY"] = kw_only
+        bases = cls.__bases__ if issubclass(cls, _Record) else (_Record,)
+        return type(cls)(cls.__name__, bases, ns)
+
+    return make
+
+
+def replace(obj, **changes):
+    """A copy of a record with some fields changed (``dataclasses.replace``)."""
+    for k in changes:
+        if k not in obj._FIELDS:
+            raise TypeError(f"{type(obj).__name__} has no field {k!r}")
+    return type(obj)(**{n: changes[n] if n in changes else getattr(obj, n) for n in obj._FIELDS})
+
+
 def _layout_fields(obj, base: int, limit: int) -> Iterator[Field]:
     off = base
     for attr, size, label, kind in obj.LAYOUT:
@@ -50,7 +166,7 @@ def _layout_fields(obj, base: int, limit: int) -> Iterator[Field]:
 
 # --- the common ACPI header -------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@_record()
 class AcpiHeader:
     """include/acpi/actbl.h: struct acpi_table_header.  Text fields hold the
     bytes as latin-1 (NUL padding kept)."""
@@ -83,7 +199,7 @@ class AcpiHeader:
 
 # --- subtables ---------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class Subtable:
     """A structure inside a table: where it is, its type, its declared length
     and its exact bytes (``raw`` is ``length`` bytes, or fewer when the table
@@ -121,7 +237,7 @@ class Subtable:
 _SRAT_HDR = (("type", 1, "Subtable Type", "u"), ("length", 1, "Length", "u"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class UnknownSubtable(Subtable):
     """A subtable kept raw: an unknown type, or one too short (or too truncated)
     to hold its known fields.  ``reason`` says which."""
@@ -139,7 +255,7 @@ class UnknownSubtable(Subtable):
             pos += size
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratCpuAffinity(Subtable):
     """actbl3.h struct acpi_srat_cpu_affinity (type 0, 16 bytes): x86 LAPIC,
     IA-64 SAPIC, and LoongArch cores."""
@@ -177,7 +293,7 @@ class SratCpuAffinity(Subtable):
         return (("Enabled", self.flags & 1),)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratMemAffinity(Subtable):
     """actbl3.h struct acpi_srat_mem_affinity (type 1, 40 bytes)."""
 
@@ -237,7 +353,7 @@ class SratMemAffinity(Subtable):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratX2apicCpuAffinity(Subtable):
     """actbl3.h struct acpi_srat_x2apic_cpu_affinity (type 2, 24 bytes)."""
 
@@ -266,7 +382,7 @@ class SratX2apicCpuAffinity(Subtable):
         return (("Enabled", self.flags & 1),)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratGiccAffinity(Subtable):
     """actbl3.h struct acpi_srat_gicc_affinity (type 3, 18 bytes, arm64)."""
 
@@ -291,7 +407,7 @@ class SratGiccAffinity(Subtable):
         return (("Enabled", self.flags & 1),)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratGicItsAffinity(Subtable):
     """actbl3.h struct acpi_srat_gic_its_affinity (type 4, 12 bytes)."""
 
@@ -307,7 +423,7 @@ class SratGicItsAffinity(Subtable):
     )
 
 
-@dataclass(frozen=True, slots=True)
+@_record()
 class AcpiDeviceHandle:
     """actbl3.h struct acpi_srat_acpi_device_handle: _HID (8 chars) and _UID."""
 
@@ -318,7 +434,7 @@ class AcpiDeviceHandle:
         return f"ACPI {iasl_text(self.hid)} UID {self.uid}"
 
 
-@dataclass(frozen=True, slots=True)
+@_record()
 class PciDeviceHandle:
     """actbl3.h struct acpi_srat_pci_device_handle: segment and BDF."""
 
@@ -331,7 +447,7 @@ class PciDeviceHandle:
         return f"PCI {self.segment:04x}:{self.bus:02x}:{self.device:02x}.{self.function:x}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratGenericAffinity(Subtable):
     """actbl3.h struct acpi_srat_generic_affinity: type 5 (Generic Initiator)
     and type 6 (Generic Port), 32 bytes.  ``device_handle`` is decoded per
@@ -379,7 +495,7 @@ class SratGenericAffinity(Subtable):
         return (("Enabled", self.flags & 1), ("Architectural Transactions", (self.flags >> 1) & 1))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratRintcAffinity(Subtable):
     """actbl3.h struct acpi_srat_rintc_affinity (type 7, 20 bytes, RISC-V)."""
 
@@ -422,7 +538,7 @@ SRAT_CLASSES = {
 _CEDT_HDR = (("type", 1, "Subtable Type", "u"), ("reserved", 1, "Reserved", "u"), ("length", 2, "Length", "u"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class CedtChbs(Subtable):
     """actbl1.h struct acpi_cedt_chbs (type 0): a CXL host bridge."""
 
@@ -443,7 +559,7 @@ class CedtChbs(Subtable):
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class CedtCfmws(Subtable):
     """actbl1.h struct acpi_cedt_cfmws (type 1): a CXL fixed memory window and
     its interleave target list (host bridge UIDs)."""
@@ -507,7 +623,7 @@ CEDT_CLASSES = {0: CedtChbs, 1: CedtCfmws}
 _HMAT_HDR = (("type", 2, "Structure Type", "u"), ("reserved", 2, "Reserved", "u"), ("length", 4, "Length", "u"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class HmatProximityDomain(Subtable):
     """actbl1.h struct acpi_hmat_proximity_domain (type 0)."""
 
@@ -535,7 +651,7 @@ class HmatProximityDomain(Subtable):
         return (("Processor Proximity Domain Valid", self.flags & 1),)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class HmatLocality(Subtable):
     """actbl1.h struct acpi_hmat_locality (type 1): latency/bandwidth matrix."""
 
@@ -590,7 +706,7 @@ class HmatLocality(Subtable):
         )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class HmatCache(Subtable):
     """actbl1.h struct acpi_hmat_cache (type 2): memory-side cache."""
 
@@ -640,7 +756,7 @@ HMAT_CLASSES = {0: HmatProximityDomain, 1: HmatLocality, 2: HmatCache}
 # --- MSCT --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class MsctProximity(Subtable):
     """actbl2.h struct acpi_msct_proximity (22 bytes).  ``type`` holds the
     structure's Revision byte (the MSCT array has no type field)."""
@@ -668,7 +784,7 @@ class MsctProximity(Subtable):
 # --- tables ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class Table:
     """One ACPI table.  ``raw`` is every byte the source held for it;
     ``instance`` is 1-based among tables of the same signature (SSDT1..n);
@@ -707,7 +823,7 @@ class Table:
         yield from _layout_fields(self, 36, len(self.raw))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SratTable(Table):
     """actbl3.h struct acpi_table_srat and its subtables."""
 
@@ -727,7 +843,7 @@ class SratTable(Table):
         return [s for s in self.subtables if isinstance(s, SratMemAffinity)]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class SlitTable(Table):
     """actbl3.h struct acpi_table_slit: ``entry[i][j]`` is the relative
     distance from locality i to j.  Rows the table is too short for are absent."""
@@ -744,7 +860,7 @@ class SlitTable(Table):
             off += len(row)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class MsctTable(Table):
     """actbl2.h struct acpi_table_msct; ``subtables`` are MsctProximity."""
 
@@ -764,7 +880,7 @@ class MsctTable(Table):
         return self.subtables
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class CedtTable(Table):
     """actbl1.h struct acpi_table_cedt; ``structures`` are CHBS/CFMWS/unknown."""
 
@@ -776,7 +892,7 @@ class CedtTable(Table):
         return [s for s in self.subtables if isinstance(s, CedtCfmws)]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@_record(kw_only=True)
 class HmatTable(Table):
     """actbl1.h struct acpi_table_hmat, decoded at structure level."""
 

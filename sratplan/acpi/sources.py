@@ -15,24 +15,53 @@ Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 
 from ..errors import InputError, LimitError, ParseError, SratplanError
-from ..findings import Finding, Severity
 from . import model as m
 from .tables import decode
 
+if m.TYPE_CHECKING:
+    from ..findings import Finding
+
 MAX_INPUT_BYTES = 256 << 20
 
-_ACPIDUMP_HEAD = re.compile(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", re.M)
-_HEXLINE = re.compile(r"^\s*([0-9A-Fa-f]{4,8}):\s")
-_RAW_HEAD = re.compile(r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)")
-_SECTION = re.compile(r"^([A-Za-z0-9_!]{4}|RSDP)(\d*)\r?\n-{4,}\r?$", re.M)
-_SIG_NAME = re.compile(r"^([A-Z0-9_!]{4})(\d*)$")
+_f = m.finding
+
+# Text formats only: compiled on first use, so that a binary table is read
+# without importing re (the CLI's start-up is most of a small decode).
+_PATTERNS = {
+    "acpidump_head": (rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", "M"),
+    "hexline": (r"^\s*([0-9A-Fa-f]{4,8}):\s", ""),
+    "raw_head": (r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)", ""),
+}
+_compiled: dict = {}
 
 
-@dataclass(frozen=True)
+def _rx(name):
+    rx = _compiled.get(name)
+    if rx is None:
+        import re
+
+        pattern, flags = _PATTERNS[name]
+        rx = _compiled[name] = re.compile(pattern, re.M if flags == "M" else 0)
+    return rx
+
+
+_SIG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_!")
+
+
+def _sig_name(stem: str):
+    """(signature, instance digits) of a table name like ``SRAT`` or
+    ``SSDT2`` (what ``^([A-Z0-9_!]{4})(\\d*)$`` matches), else None."""
+    if stem.endswith("\n"):
+        stem = stem[:-1]
+    sig, digits = stem[:4], stem[4:]
+    if len(sig) == 4 and all(c in _SIG_CHARS for c in sig) and (not digits or digits.isdecimal()):
+        return sig, digits
+    return None
+
+
+@m._record()
 class TableSet:
     """Every table read from one source, in source order.
 
@@ -92,7 +121,7 @@ def detect(data: bytes) -> str:
     head = data[: 1 << 20]
     if b"Raw Table Data" in head or b"Raw Table Data" in data:
         return "dsl"
-    if _ACPIDUMP_HEAD.search(head):
+    if _rx("acpidump_head").search(head):
         return "acpidump"
     return "binary"
 
@@ -119,8 +148,8 @@ def read_tables(path) -> TableSet:
     if kind == "binary":
         t = decode(data, path=path)
         name = os.path.basename(path)
-        mm = _SIG_NAME.match(name.split(".")[0].upper())
-        inst = int(mm.group(2)) if mm and mm.group(2) and mm.group(1) == t.signature else 1
+        mm = _sig_name(name.split(".")[0].upper())
+        inst = int(mm[1]) if mm and mm[1] and mm[0] == t.signature else 1
         return _finish(path, kind, [_with(t, instance=inst)], [])
     text = data.decode("latin-1")
     if kind == "dsl":
@@ -129,9 +158,8 @@ def read_tables(path) -> TableSet:
 
 
 def _with(t: m.Table, **kw) -> m.Table:
-    import dataclasses
-
-    return dataclasses.replace(t, **kw)
+    
+    return m.replace(t, **kw)
 
 
 def _finish(path, kind, tables, findings) -> TableSet:
@@ -146,15 +174,17 @@ def _finish(path, kind, tables, findings) -> TableSet:
     return TableSet(tuple(out), tuple(findings), source=path, format=kind)
 
 
-def _hex_block(lines, start_index, path):
+def _hex_block(lines, start_index, path, table=None):
     """Parse consecutive 'OFFS: HH HH ..' lines from lines[start_index:].
-    Returns (bytes, index after the block)."""
+    Returns (bytes, index after the block).  Errors name the line, the table
+    being read and the byte offset inside it where the damage starts."""
+    hexline = _rx("hexline")
     buf = bytearray()
     i = start_index
     n = len(lines)
     while i < n:
         line = lines[i]
-        mm = _HEXLINE.match(line)
+        mm = hexline.match(line)
         if not mm:
             if line.strip() == "" and not buf:
                 i += 1
@@ -163,7 +193,7 @@ def _hex_block(lines, start_index, path):
         off = int(mm.group(1), 16)
         if off != len(buf):
             raise ParseError(f"hex line offset 0x{off:x} where 0x{len(buf):x} was expected",
-                             path=path, line=i + 1, field="offset")
+                             path=path, line=i + 1, field="offset", table=table, offset=len(buf))
         pos = mm.end()
         # Up to 16 bytes as "HH" separated by single spaces (47 characters);
         # the ASCII column follows after two or more spaces (and "//" in iasl).
@@ -177,7 +207,7 @@ def _hex_block(lines, start_index, path):
                 break
         if not good or len(good) > 16:
             raise ParseError("hex line without bytes", path=path,
-                             line=i + 1, field="hex")
+                             line=i + 1, field="hex", table=table, offset=len(buf))
         buf += bytes.fromhex("".join(good))
         i += 1
     return bytes(buf), i
@@ -187,7 +217,7 @@ def _decode_in_source(data, path, where, findings, **kw):
     try:
         t = decode(data, path=path)
     except SratplanError as e:
-        findings.append(Finding("TableUndecodable", Severity.ERROR, f"{where}: {getattr(e, 'reason', e)}",
+        findings.append(_f("TableUndecodable", "error", f"{where}: {getattr(e, 'reason', e)}",
                                 where=where))
         return None
     return _with(t, **kw)
@@ -200,14 +230,15 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
     counts: dict[str, int] = {}
     i = 0
     n = len(lines)
+    head = _rx("acpidump_head")
     while i < n:
-        mm = _ACPIDUMP_HEAD.match(lines[i].encode("latin-1"))
+        mm = head.match(lines[i].encode("latin-1"))
         if not mm:
             i += 1
             continue
         sig = mm.group(1).decode()
         addr = int(mm.group(2), 16)
-        blob, j = _hex_block(lines, i + 1, path)
+        blob, j = _hex_block(lines, i + 1, path, "RSDP" if sig.startswith("RSD") else sig)
         where = f"{sig} @ 0x{addr:x} (line {i + 1})"
         key = "RSDP" if sig.startswith("RSD") else sig
         counts[key] = counts.get(key, 0) + 1
@@ -215,7 +246,7 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
                               address=addr or None, instance=counts[key])
         if t is not None:
             if t.signature != key and key != "RSDP":
-                findings.append(Finding("TableSignatureMismatch", Severity.WARNING,
+                findings.append(_f("TableSignatureMismatch", "warning",
                                         f"{where}: block is labelled {sig} but the table says {t.signature}",
                                         where=where))
             tables.append(t)
@@ -234,12 +265,12 @@ def _read_dsl(path, text: str) -> TableSet:
     sections = []
     for i in range(len(lines) - 1):
         if lines[i + 1].startswith("----") and set(lines[i + 1].strip()) == {"-"}:
-            mm = _SIG_NAME.match(lines[i].strip()) or (lines[i].strip() == "RSDP" and re.match(r"(RSDP)()", "RSDP"))
-            if mm:
+            if _sig_name(lines[i].strip()) or lines[i].strip() == "RSDP":
                 sections.append((i, lines[i].strip()))
     seen_sections = set()
+    raw_head = _rx("raw_head")
     for i, line in enumerate(lines):
-        mm = _RAW_HEAD.search(line)
+        mm = raw_head.search(line)
         if not mm:
             continue
         want = int(mm.group(1))
@@ -252,7 +283,7 @@ def _read_dsl(path, text: str) -> TableSet:
         if sec:
             seen_sections.add(sec[0])
         if len(blob) != want:
-            findings.append(Finding("RawDataLengthMismatch", Severity.ERROR,
+            findings.append(_f("RawDataLengthMismatch", "error",
                                     f"{where}: Raw Table Data says {want} bytes, the hex block has {len(blob)}",
                                     where=where))
         sig = blob[:4].decode("latin-1")
@@ -263,7 +294,7 @@ def _read_dsl(path, text: str) -> TableSet:
             tables.append(t)
     for si, name in sections:
         if si not in seen_sections:
-            findings.append(Finding("TableWithoutRawData", Severity.INFO,
+            findings.append(_f("TableWithoutRawData", "info",
                                     f"{name} (line {si + 1}) has no Raw Table Data block; not decoded",
                                     where=name))
     if not tables and not any(f.code == "TableUndecodable" for f in findings):
@@ -272,9 +303,9 @@ def _read_dsl(path, text: str) -> TableSet:
 
 
 def _sort_key(name):
-    mm = _SIG_NAME.match(name.split(".")[0].upper())
+    mm = _sig_name(name.split(".")[0].upper())
     if mm:
-        return (mm.group(1), int(mm.group(2) or 0), name)
+        return (mm[0], int(mm[1] or 0), name)
     return (name, 0, name)
 
 
@@ -291,10 +322,10 @@ def _read_dir(path) -> TableSet:
         try:
             data = _read(fp)
         except InputError as e:
-            findings.append(Finding("TableUnreadable", Severity.ERROR, str(e), where=name))
+            findings.append(_f("TableUnreadable", "error", str(e), where=name))
             continue
         if not data:
-            findings.append(Finding("TableUndecodable", Severity.INFO, f"{name}: empty file", where=name))
+            findings.append(_f("TableUndecodable", "info", f"{name}: empty file", where=name))
             continue
         t = _decode_in_source(data, fp, name, findings)
         if t is None:

@@ -22,11 +22,9 @@ both paths agree on every fixture.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
 
 from ..errors import LimitError, ParseError
-from ..findings import Finding, Severity
 from . import model as m
 
 MAX_TABLE_BYTES = 64 << 20  # far above any real table (a 10,240-entry SRAT is ~400 KiB)
@@ -54,12 +52,12 @@ def _fast_maker(cls):
     st = struct.Struct("<" + "".join(_CHARS.get(size, f"{size}s") for _a, size, _l, _k in cls.LAYOUT))
     odd = "".join(f"    {a} = int.from_bytes({a}, 'little')\n" for a, size, _l, _k in cls.LAYOUT
                   if size not in _CHARS)  # the 24-bit Proximity Domain High of type 0
-    src = (f"def make(data, off, length, unpack=unpack, new=new, cls=cls, set_=set_):\n"
+    src = ("def make(data, off, length, unpack=unpack, new=new, cls=cls, set_=set_):\n"
            f"    {', '.join(names)}, = unpack(data, off)\n"
            + odd +
-           f"    s = new(cls)\n"
-           f"    set_(s, 'offset', off)\n"
-           f"    set_(s, 'raw', data[off:off + length])\n"
+           "    s = new(cls)\n"
+           "    set_(s, 'offset', off)\n"
+           "    set_(s, 'raw', data[off:off + length])\n"
            + "".join(f"    set_(s, {n!r}, {n})\n" for n in names)
            + "    return s\n")
     ns = {"unpack": st.unpack_from, "new": object.__new__, "cls": cls, "set_": object.__setattr__}
@@ -98,7 +96,7 @@ def construct_decode(cls, cstruct, data: bytes, offset: int, length: int, **more
 
 
 def _f(code, sev, msg, table, offset=None, where=None):
-    return Finding(code, sev, msg, table=table, offset=offset, where=where)
+    return m.finding(code, sev, msg, table=table, offset=offset, where=where)
 
 
 def _header(data: bytes) -> m.AcpiHeader:
@@ -141,7 +139,7 @@ def decode(data: bytes, *, path: str | None = None) -> m.Table:
         t = fn(data, hdr, path)
     from . import checks
 
-    return dataclasses.replace(t, findings=tuple(t.findings) + tuple(checks.check_table(t)))
+    return m.replace(t, findings=tuple(t.findings) + tuple(checks.check_table(t)))
 
 
 def _end(data: bytes, hdr: m.AcpiHeader) -> int:
@@ -168,7 +166,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             off += ln
             continue
         if ln == 0:
-            finds.append(_f(f"{sig}ZeroLengthSubtable", Severity.ERROR,
+            finds.append(_f(f"{sig}ZeroLengthSubtable", "error",
                             f"subtable of type {typ} at 0x{off:x} has length 0: the walk stops here "
                             f"(Linux: 'Invalid zero length', the rest of the table is never read)", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=0, raw=data[off:off + hsize],
@@ -176,7 +174,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             off += hsize
             break
         if off + ln > end:
-            finds.append(_f(f"{sig}SubtableTruncated", Severity.ERROR,
+            finds.append(_f(f"{sig}SubtableTruncated", "error",
                             f"subtable of type {typ} at 0x{off:x} claims {ln} bytes but the table ends "
                             f"{end - off} bytes later", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:end],
@@ -185,7 +183,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             break
         cls = known_classes.get(typ)
         if cls is None:
-            finds.append(_f(f"{sig}UnknownSubtable", Severity.WARNING,
+            finds.append(_f(f"{sig}UnknownSubtable", "warning",
                             f"unknown subtable type {typ} ({ln} bytes) at 0x{off:x} kept raw", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
                                           header_layout=header_layout))
@@ -194,7 +192,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             if need is None:
                 need = _need[cls] = sum(f[1] for f in cls.LAYOUT)
             if ln < need:
-                finds.append(_f(f"{sig}SubtableTooShort", Severity.ERROR,
+                finds.append(_f(f"{sig}SubtableTooShort", "error",
                                 f"{cls.__name__} at 0x{off:x} is {ln} bytes, at least {need} expected",
                                 sig, off))
                 subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
@@ -211,7 +209,7 @@ def _finish(cls, data, hdr, path, subs, finds, off, **kw):
     stopped = any(f.code.endswith(("ZeroLengthSubtable", "SubtableTruncated")) for f in finds)
     if trailing and not stopped:
         sig = hdr.signature
-        finds.append(_f(f"{sig}TrailingBytes", Severity.WARNING if len(trailing) > 2 else Severity.INFO,
+        finds.append(_f(f"{sig}TrailingBytes", "warning" if len(trailing) > 2 else "info",
                         f"{len(trailing)} byte(s) at 0x{off:x} after the last subtable are not part of any "
                         f"subtable", sig, off))
     return cls(signature=hdr.signature, header=hdr, raw=data, path=path, subtables=tuple(subs),
@@ -235,7 +233,7 @@ def _decode_srat(data, hdr, path):
     sig = "SRAT"
     finds = []
     if len(data) < 48 or hdr.length < 48:
-        finds.append(_f("SRATTooShort", Severity.ERROR,
+        finds.append(_f("SRATTooShort", "error",
                         "table is shorter than the 48-byte SRAT header", sig, 36))
     trev, rsv = _fixed(data, hdr, _SRAT_FIXED, 36)
     cs = None
@@ -266,7 +264,7 @@ def _decode_slit(data, hdr, path):
         for i in range(nrows):
             rows.append(tuple(data[44 + i * n:44 + (i + 1) * n]))
         if nrows < n:
-            finds.append(_f("SLITTooShort", Severity.ERROR,
+            finds.append(_f("SLITTooShort", "error",
                             f"{n} localities need {n * n} matrix bytes, the table has {avail}", sig, 44))
         off = 44 + nrows * n
     else:
@@ -284,7 +282,7 @@ def _decode_msct(data, hdr, path):
     finds = []
     start = pofs
     if pofs < 56:
-        finds.append(_f("MSCTBadProximityOffset", Severity.ERROR,
+        finds.append(_f("MSCTBadProximityOffset", "error",
                         f"Proximity Offset 0x{pofs:x} points inside the fixed header; "
                         f"proximity structures read from 0x38", sig, 36))
         start = 56
@@ -296,7 +294,7 @@ def _decode_msct(data, hdr, path):
     subs, f2, off = _walk(data, hdr, start, 2, _srat_hdr, one, sig, _MsctAny(), m.MsctProximity.LAYOUT[:2])
     gap = data[56:start] if start > 56 else b""
     if gap:
-        finds.append(_f("MSCTGap", Severity.WARNING, f"{len(gap)} bytes between the header and the "
+        finds.append(_f("MSCTGap", "warning", f"{len(gap)} bytes between the header and the "
                         f"proximity structures", sig, 56))
     return _finish(m.MsctTable, data, hdr, path, subs, finds + f2, max(off, start),
                    proximity_offset=pofs, max_proximity_domains=maxpd, max_clock_domains=maxcd,
@@ -327,7 +325,7 @@ def _decode_cedt(data, hdr, path):
             targets = struct.unpack_from(f"<{n}I", data, off + base)
             sub = construct_decode(cls, cs.AcpiCedtCfmws, data, off, ln, targets=tuple(targets))
             if sub.ways is not None and sub.ways != n:
-                f.append(_f("CEDTCfmwsTargetCount", Severity.ERROR,
+                f.append(_f("CEDTCfmwsTargetCount", "error",
                             f"CFMWS at 0x{off:x}: Interleave Members {sub.interleave_ways} means "
                             f"{sub.ways} target(s) but the structure holds {n}", sig, off))
             return sub
@@ -357,7 +355,7 @@ def _decode_hmat(data, hdr, path):
             room = (ln - base)
             need = 4 * mi + 4 * ti + 2 * mi * ti
             if need > room:
-                f.append(_f("HMATStructureTooShort", Severity.ERROR,
+                f.append(_f("HMATStructureTooShort", "error",
                             f"locality structure at 0x{off:x} needs {need} bytes of lists, has {room}",
                             sig, off))
             p = off + base
@@ -371,16 +369,16 @@ def _decode_hmat(data, hdr, path):
             room -= 4 * nt
             ne = min(ni * nt, room // 2)
             ent = struct.unpack_from(f"<{ne}H", data, p)
-            return dataclasses.replace(head, initiator_pds=ini, target_pds=tgt, entries=ent)
+            return m.replace(head, initiator_pds=ini, target_pds=tgt, entries=ent)
         if cls is m.HmatCache:
             head = construct_decode(cls, cs.AcpiHmatCache, data, off, ln, smbios_handles=())
             room = ln - base
             nh = min(head.number_of_smbios_handles, room // 2)
             if nh < head.number_of_smbios_handles:
-                f.append(_f("HMATStructureTooShort", Severity.ERROR,
+                f.append(_f("HMATStructureTooShort", "error",
                             f"cache structure at 0x{off:x} lists {head.number_of_smbios_handles} SMBIOS "
                             f"handles, room for {nh}", sig, off))
-            return dataclasses.replace(head, smbios_handles=struct.unpack_from(f"<{nh}H", data, off + base))
+            return m.replace(head, smbios_handles=struct.unpack_from(f"<{nh}H", data, off + base))
         return construct_decode(cls, cs.HMAT_SUBTABLES[typ], data, off, ln)
 
     subs, finds, off = _walk(data, hdr, 40, 8, _hmat_hdr, one, sig, m.HMAT_CLASSES, m._HMAT_HDR)

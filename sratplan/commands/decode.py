@@ -6,11 +6,13 @@ input could not be read or decoded at all (the other inputs are still shown).
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..errors import SratplanError
-from ..findings import Severity
+
+# Severity is a str enum: comparing with its value spares importing the
+# findings module (and dataclasses, enum) when no table has a finding.
+_ERROR = "error"
 
 
 def run(args) -> int:
@@ -25,6 +27,8 @@ def run(args) -> int:
             errors.append({"path": p, "error": str(e)})
             print(f"sratplan: error: {e}", file=sys.stderr)
     if args.format == "json":
+        import json
+
         from ..render.acpi_json import document
 
         json.dump(document(sets, errors, only), sys.stdout, indent=1)
@@ -36,10 +40,10 @@ def run(args) -> int:
             if i:
                 sys.stdout.write("\n")
             sys.stdout.write(render_tableset(ts, args.format, only))
-    bad = any(f.severity is Severity.ERROR
+    bad = any(f.severity == _ERROR
               for ts in sets for f in ts.all_findings()
               if not only or f.table is None or f.table in only)
-    nerr = sum(1 for ts in sets for f in ts.all_findings() if f.severity is Severity.ERROR)
+    nerr = sum(1 for ts in sets for f in ts.all_findings() if f.severity == _ERROR)
     if sets:
         print(f"sratplan decode: {sum(len(ts) for ts in sets)} table(s) from {len(sets)} source(s), "
               f"{nerr} error finding(s)", file=sys.stderr)

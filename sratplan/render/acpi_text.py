@@ -199,8 +199,7 @@ def grid(rows, head, fmt: str = "table") -> str:
     widths = [len(h) + 2 for h in head]
     for r in rows:
         for i, c in enumerate(r):
-            if len(c) > widths[i]:
-                widths[i] = len(c)
+            widths[i] = max(widths[i], len(c))
     if fmt == "markdown":
         def line(cells):
             return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
