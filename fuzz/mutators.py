@@ -164,7 +164,7 @@ def mutate_table(data: bytes, rnd: random.Random, pool=()) -> bytes:
         b[off] = rnd.choice((0, 1, 2, 3, 4, 5, 6, 7, 8, 0x7F, 0xFF))
     elif op == 4 and subs:                         # duplicate one entry many times
         off, ln = rnd.choice(subs)
-        k = rnd.choice((1, 2, 10, 100)) if rnd.random() < 0.9 else rnd.choice((2049, 3000))
+        k = rnd.choice((1, 2, 10, 100)) if rnd.random() < 0.97 else rnd.choice((2049, 3000))
         ent = bytes(b[off:off + ln])
         b[off:off] = ent * k
         _put(b, 4, 4, len(b))
@@ -291,7 +291,7 @@ def mutate_text(data: bytes, rnd: random.Random, pool=()) -> bytes:
     elif op == 3:
         del lines[i]
     elif op == 4:                                  # duplicate a line, maybe many times
-        lines[i:i] = [lines[i]] * (rnd.choice((1, 2, 50)) if rnd.random() < 0.95 else 3300)
+        lines[i:i] = [lines[i]] * (rnd.choice((1, 2, 50)) if rnd.random() < 0.98 else 3300)
     elif op == 5:
         j = rnd.randrange(len(lines))
         lines[i], lines[j] = lines[j], lines[i]

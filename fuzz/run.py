@@ -42,11 +42,11 @@ from fuzz import mutators, seeds as seedmod, targets  # noqa: E402
 
 # How often each target is picked (per cent, roughly): the planner and the
 # replay cost 10-50 ms an input, the parsers well under one.
-WEIGHTS = {"decode": 30, "read_tables": 14, "e820_text": 12, "e820_file": 4, "boot_params": 5, "boot_log": 8,
-           "cmdline": 9, "memblock_log": 6, "replay": 3, "plan": 4}
+WEIGHTS = {"decode": 32, "read_tables": 15, "e820_text": 13, "e820_file": 4, "boot_params": 5, "boot_log": 8,
+           "cmdline": 10, "memblock_log": 4, "replay": 1.5, "plan": 1.5}
 # Inputs found along the way join the corpus as bases only up to this size, so
 # that a 3,000-entry table made once does not become the parent of thousands.
-MAX_BASE = 32 << 10
+MAX_BASE = 16 << 10
 
 
 class Hang(BaseException):
@@ -107,11 +107,14 @@ def run_mutate(args) -> int:
     n = 0
     last = t0
     per_target: dict = {}
+    spent: dict = {}
 
     def one(data: bytes):
         nonlocal n
         n += 1
         signal.setitimer(signal.ITIMER_REAL, args.timeout)
+        t1 = time.perf_counter()
+        tname = targets.TARGETS[data[0] % len(targets.TARGETS)][0] if data else "empty"
         try:
             feat = targets.run_one(data)
         except (Exception, Hang) as exc:  # noqa: BLE001 - this is the point of the fuzzer
@@ -124,6 +127,7 @@ def run_mutate(args) -> int:
             return
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            spent[tname] = spent.get(tname, 0.0) + time.perf_counter() - t1
         per_target[feat[0]] = per_target.get(feat[0], 0) + 1
         if feat not in features:
             features.add(feat)
@@ -156,14 +160,15 @@ def run_mutate(args) -> int:
         now = time.monotonic()
         if now - last >= args.report_every:
             last = now
-            _report(stats_path, n, now - t0, crashes, features, per_target, final=False)
-    _report(stats_path, n, time.monotonic() - t0, crashes, features, per_target, final=True)
+            _report(stats_path, n, now - t0, crashes, features, per_target, spent, final=False)
+    _report(stats_path, n, time.monotonic() - t0, crashes, features, per_target, spent, final=True)
     return 1 if crashes else 0
 
 
-def _report(path, n, secs, crashes, features, per_target, final):
+def _report(path, n, secs, crashes, features, per_target, spent, final):
     st = {"inputs": n, "seconds": round(secs, 1), "rate": round(n / secs, 1) if secs else 0,
-          "crashes": crashes, "features": len(features), "per_target": per_target, "final": final}
+          "crashes": crashes, "features": len(features), "per_target": per_target,
+          "seconds_per_target": {k: round(v, 1) for k, v in spent.items()}, "final": final}
     print(f"#{n} {st['rate']}/s features={len(features)} crashes={sum(crashes.values())} "
           f"({len(crashes)} distinct)", file=sys.stderr, flush=True)
     if path:
