@@ -73,7 +73,10 @@ def test_cmdline_matches_kernel_behaviour(d: Path):
     else:
         assert req is not None and req.size == int(m.group(1)) << 20
         low = re.search(r"Reserving (\d+)MB of low memory|crashkernel low memory reserved: .*\((\d+) MB\)", dmesg)
-        assert req.high == bool(low)
+        # ",high" always ends above 4 GiB and gets a low part; a plain size can
+        # also fall back above 4 GiB (and then gets one too)
+        if req.high:
+            assert low
 
 
 def test_real_boots_cover_the_parameters():
