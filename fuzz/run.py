@@ -218,16 +218,27 @@ def run_atheris(args, extra) -> int:
     return 0
 
 
-def replay(paths) -> int:
+def replay(paths, verbose: bool = False) -> int:
+    """Run inputs (files, or every file of a directory) once; report crashes."""
+    files = []
+    for p in map(Path, paths):
+        files += sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p]
     bad = 0
-    for p in paths:
-        data = Path(p).read_bytes()
+    outcomes: dict = {}
+    for p in files:
+        data = p.read_bytes()
         try:
-            print(p, targets.run_one(data))
+            feat = targets.run_one(data)
         except Exception:  # noqa: BLE001
             bad += 1
             print(p, "CRASH")
             traceback.print_exc()
+            continue
+        outcomes[feat[:2]] = outcomes.get(feat[:2], 0) + 1
+        if verbose:
+            print(p, feat)
+    print(f"{len(files)} input(s), {bad} crash(es); outcomes: "
+          + ", ".join(f"{k[0]}:{k[1]}={v}" for k, v in sorted(outcomes.items())), file=sys.stderr)
     return 1 if bad else 0
 
 
@@ -243,10 +254,11 @@ def main(argv=None) -> int:
     ap.add_argument("--crashes", default=str(HERE / "crashes"))
     ap.add_argument("--stats", help="write running statistics (JSON) here")
     ap.add_argument("--report-every", type=float, default=30.0)
-    ap.add_argument("--replay", nargs="+", metavar="FILE", help="run these inputs once and report")
+    ap.add_argument("--replay", nargs="+", metavar="PATH", help="run these inputs (files or directories) once")
+    ap.add_argument("--verbose", "-v", action="store_true", help="with --replay: one line per input")
     args, extra = ap.parse_known_args(argv)
     if args.replay:
-        return replay(args.replay)
+        return replay(args.replay, args.verbose)
     if args.engine == "atheris":
         return run_atheris(args, [a for a in extra if a != "--"])
     if not args.inputs and not args.seconds:
