@@ -496,31 +496,57 @@ class Memblock:
         return False
 
     def free_ranges(self, nid: int | None = None, flags: int = 0,
-                    reverse: bool = False) -> Iterator[tuple[int, int, int]]:
+                    reverse: bool = False, window: tuple[int, int] | None = None,
+                    ) -> Iterator[tuple[int, int, int]]:
         """for_each_free_mem_range[_reverse]: yields (start, end, nid) of the
         parts of non-skipped memory regions not covered by reserved regions,
-        ascending (or descending with ``reverse``), one memory region at a time."""
+        ascending (or descending with ``reverse``), one memory region at a time.
+
+        ``window=(lo, hi)`` is a shortcut for callers that clamp every range
+        to [lo, hi) and ignore empty results (the find functions): memory
+        regions outside the window are not visited and the ranges are cut to
+        it, so an allocation below 4 GiB does not scan the reserved regions of
+        terabytes above it."""
         nid = NUMA_NO_NODE if nid is None else nid
         m, r = self._memory, self._reserved
-        order = range(len(m) - 1, -1, -1) if reverse else range(len(m))
+        mb, msz, mfl, mnid = m.base, m.size, m.flags, m.nid
+        rb, rsz = r.base, r.size
+        nr = len(rb)
+        lo, hi = (0, 1 << 128) if window is None else window
+        first = bisect.bisect_right(mb, lo) - 1 if lo > 0 else 0    # regions ending at or below lo are skipped
+        first = max(first, 0)
+        last = bisect.bisect_left(mb, hi)                           # regions from hi up are skipped
+        order = range(last - 1, first - 1, -1) if reverse else range(first, last)
+        # should_skip_region's node test, hoisted (the common case filters by node only)
+        by_nid = self._valid_nid(nid)
+        plain = not flags and not self.movable_node
         for i in order:
-            if self._skip(m.flags[i], m.nid[i], nid, flags):
+            if by_nid and nid != mnid[i]:
                 continue
-            ms, me = m.base[i], m.base[i] + m.size[i]
+            if not plain and self._skip(mfl[i], mnid[i], nid, flags):
+                continue
+            if plain and mfl[i] & (MEMBLOCK_NOMAP | MEMBLOCK_DRIVER_MANAGED):
+                continue
+            ms = mb[i]
+            me = ms + msz[i]
+            if me <= lo:
+                continue
+            ms, me = max(ms, lo), min(me, hi)
             gaps = []
             cur = ms
             k = r.first_overlap(ms)
-            while k < len(r) and r.base[k] < me:
-                if r.base[k] > cur:
-                    gaps.append((cur, r.base[k]))
-                cur = max(cur, r.base[k] + r.size[k])
+            while k < nr and rb[k] < me:
+                if rb[k] > cur:
+                    gaps.append((cur, rb[k]))
+                cur = max(cur, rb[k] + rsz[k])
                 k += 1
             if cur < me:
                 gaps.append((cur, me))
             if reverse:
                 gaps.reverse()
+            n = mnid[i]
             for gs, ge in gaps:
-                yield gs, ge, m.nid[i]
+                yield gs, ge, n
 
     # -------------------------------------------------------------- finding
     def find_in_range_node(self, size: int, align: int, start: int, end: int,
@@ -544,7 +570,8 @@ class Memblock:
         return self._find_top_down(start, end, size, align, nid, flags)
 
     def _find_bottom_up(self, start, end, size, align, nid, flags) -> int:
-        for s, e, _ in self.free_ranges(nid, flags):
+        # ranges outside [start, end) clamp to empty ones, never a fit (cand < e)
+        for s, e, _ in self.free_ranges(nid, flags, window=(start, end)):
             s, e = _clamp(s, start, end), _clamp(e, start, end)
             cand = _round_up(s, align)
             if cand < e and e - cand >= size:
@@ -552,7 +579,10 @@ class Memblock:
         return 0
 
     def _find_top_down(self, start, end, size, align, nid, flags) -> int:
-        for s, e, _ in self.free_ranges(nid, flags, reverse=True):
+        # Ranges outside [start, end) clamp to empty ones, which only a
+        # 0-byte request could take (cand == this_start): keep those exact.
+        window = (start, end) if size > 0 else None
+        for s, e, _ in self.free_ranges(nid, flags, reverse=True, window=window):
             s, e = _clamp(s, start, end), _clamp(e, start, end)
             if e < size:
                 continue
