@@ -23,7 +23,9 @@ from .tables import decode
 if m.TYPE_CHECKING:
     from ..findings import Finding
 
-MAX_INPUT_BYTES = 256 << 20
+# Real acpidump texts are under 2 MiB; 32 MiB of hex holds 8 MiB of tables,
+# i.e. two at MAX_TABLE_BYTES (issue 7: bounded time and memory).
+MAX_INPUT_BYTES = 32 << 20
 
 _f = m.finding
 

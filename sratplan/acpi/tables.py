@@ -27,8 +27,13 @@ import struct
 from ..errors import LimitError, ParseError
 from . import model as m
 
-MAX_TABLE_BYTES = 64 << 20  # far above any real table (a 10,240-entry SRAT is ~400 KiB)
-MAX_SUBTABLES = 2_000_000
+# Caps (issue 7): ten times the largest real table (a 10,240-entry SRAT is
+# ~400 KiB; ACPI allows 4 GiB), checked before any work, and six times its
+# entry count (x86 Linux has at most 8,192 CPUs and 2,048 memory ranges),
+# checked as the walk goes.  Decoding at the caps takes a few seconds; the
+# earlier 64 MiB / 2,000,000 took minutes and a gigabyte (found by fuzzing).
+MAX_TABLE_BYTES = 4 << 20
+MAX_SUBTABLES = 1 << 16
 
 _HDR = struct.Struct("<4sIBB6s8sI4sI")
 _SRAT_FIXED = struct.Struct("<IQ")
@@ -40,27 +45,31 @@ _CHARS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def _fast_maker(cls):
-    """A struct-module decoder for a class whose LAYOUT is all 1/2/4/8-byte
+    """A struct-module decoder for a class whose LAYOUT is fixed-size
     integers: ``make(data, offset, length)`` -> instance.
 
     The function is generated from LAYOUT (so the model stays the one
-    definition) and fills the frozen slots directly, as the dataclass
-    ``__init__`` would, without building keyword arguments: this is the inner
-    loop of a 10,000-entry SRAT.  ``tests/acpi/test_acpi_structs.py`` checks
-    that it gives the same objects as the construct definitions."""
+    definition) and fills the frozen slots through their slot descriptors,
+    as a frozen class's ``__init__`` would, without keyword arguments or
+    attribute lookups: this is the inner loop of a 10,000-entry SRAT.
+    ``tests/acpi/test_acpi_structs.py`` checks that it gives the same objects
+    as the construct definitions."""
     names = [attr for attr, _size, _label, _kind in cls.LAYOUT]
     st = struct.Struct("<" + "".join(_CHARS.get(size, f"{size}s") for _a, size, _l, _k in cls.LAYOUT))
     odd = "".join(f"    {a} = int.from_bytes({a}, 'little')\n" for a, size, _l, _k in cls.LAYOUT
                   if size not in _CHARS)  # the 24-bit Proximity Domain High of type 0
-    src = ("def make(data, off, length, unpack=unpack, new=new, cls=cls, set_=set_):\n"
+    slots = {n: next(k.__dict__[n].__set__ for k in cls.__mro__ if n in k.__dict__)
+             for n in ("offset", "raw", *names)}
+    src = ("def make(data, off, length, unpack=unpack, new=new, cls=cls, "
+           + ", ".join(f"set_{n}=slots[{n!r}]" for n in slots) + "):\n"
            f"    {', '.join(names)}, = unpack(data, off)\n"
            + odd +
            "    s = new(cls)\n"
-           "    set_(s, 'offset', off)\n"
-           "    set_(s, 'raw', data[off:off + length])\n"
-           + "".join(f"    set_(s, {n!r}, {n})\n" for n in names)
+           "    set_offset(s, off)\n"
+           "    set_raw(s, data[off:off + length])\n"
+           + "".join(f"    set_{n}(s, {n})\n" for n in names)
            + "    return s\n")
-    ns = {"unpack": st.unpack_from, "new": object.__new__, "cls": cls, "set_": object.__setattr__}
+    ns = {"unpack": st.unpack_from, "new": object.__new__, "cls": cls, "slots": slots}
     exec(src, ns)  # noqa: S102 - source built above from the class LAYOUT only
     return ns["make"], st.size
 
