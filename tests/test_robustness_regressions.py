@@ -94,3 +94,22 @@ def test_direct_map_shortcut_matches_the_entry_walk():
     assert len(pt.pmd_full) * (G // PMD_SIZE) + len(pt.pmd_large) + len(pt.pte_pages) == 8 * G // PMD_SIZE
     assert 0 not in pt.pmd_full                # GiB 0 holds the 4 KiB-mapped first 2 MiB
     assert PUD_SIZE // PMD_SIZE == 512
+
+
+def test_table_and_subtable_caps_are_limit_errors_before_minutes_of_work():
+    # fuzz: a 64 MiB table of 2-byte unknown entries took minutes and a
+    # gigabyte under the old caps; now 4 MiB and 65,536 structures
+    from sratplan.acpi import tables as T
+    from sratplan.errors import LimitError
+
+    import pytest
+
+    with pytest.raises(LimitError) as ei:
+        T.decode(build.srat([], length=T.MAX_TABLE_BYTES + 1, tail=bytes(T.MAX_TABLE_BYTES + 1 - 48)))
+    assert (ei.value.field, ei.value.offset) == ("Table Length", 0)
+    n = T.MAX_SUBTABLES + 1
+    with pytest.raises(LimitError) as ei:
+        T.decode(build.srat([build.cpu(0, 0)] * n))
+    assert ei.value.table == "SRAT" and ei.value.offset == 48 + 16 * T.MAX_SUBTABLES
+    # exactly at the cap is still decoded
+    assert len(T.decode(build.srat([build.cpu(0, 0)] * T.MAX_SUBTABLES)).subtables) == T.MAX_SUBTABLES
