@@ -99,7 +99,7 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
             links = [e for e in os.listdir(src / bdir) if re.fullmatch(r"node\d{1,6}", e)]
         except OSError:
             links = []
-        for e in links[:1]:
+        for e in sorted(links):
             p = dst / bdir / e
             if not os.path.lexists(p):
                 os.symlink(f"../../node/{e}", p)

@@ -239,8 +239,9 @@ def parse_iomem_kernel(text: str) -> tuple[int, int] | None:
 class BlockActual:
     index: int
     state: str
-    node: int | None
+    node: int | None          # the node, when the block links to exactly one
     valid_zones: str
+    nodes: tuple = ()         # every nodeN link of the block
 
 
 @dataclass(frozen=True)
@@ -290,16 +291,18 @@ def read_memory_blocks(root: Path):
             d = base / f"memory{idx}"
             state = (_read_text(Path(root), f"{MEMORY}/memory{idx}/state", 64) or "").strip()
             vz = (_read_text(Path(root), f"{MEMORY}/memory{idx}/valid_zones", 256) or "").strip()
-            node = None
+            # drivers/base/node.c links a boot block to every node whose
+            # pages it holds (register_mem_block_under_node_early)
+            nodes = []
             try:
                 for e in os.listdir(d):
                     mm = re.fullmatch(r"node(\d{1,6})", e)
                     if mm:
-                        node = int(mm.group(1))
-                        break
+                        nodes.append(int(mm.group(1)))
             except OSError:
                 pass
-            blocks.append(BlockActual(idx, state, node, vz))
+            nodes.sort()
+            blocks.append(BlockActual(idx, state, nodes[0] if len(nodes) == 1 else None, vz, tuple(nodes)))
         blocks = tuple(blocks)
     return bs, (auto.strip() if auto else None), blocks
 
@@ -589,7 +592,7 @@ def compare(plan, actual: Actual) -> LiveReport:
         pred = {}
         for r in plan.blocks:
             for b in range(r.first, r.last + 1):
-                pred[b] = (r.node, r.valid_zones)
+                pred[b] = (r.node, r.valid_zones, tuple(sorted(r.nodes)))
         act = {b.index: b for b in actual.blocks}
         changed = 0
         for b in sorted(set(pred) | set(act)):
@@ -607,7 +610,12 @@ def compare(plan, actual: Actual) -> LiveReport:
                 checks.append(Check("block", where, "state", "online", a.state, False))
                 changed += 1
                 continue
-            checks.append(Check("block", where, "node", p[0], a.node, p[0] == a.node))
+            # a capture may record one link per block (the block's own nid,
+            # the last node added); then that is what is compared
+            if len(a.nodes) > 1:
+                checks.append(Check("block", where, "nodes", list(p[2]), list(a.nodes), p[2] == a.nodes))
+            else:
+                checks.append(Check("block", where, "node", p[0], a.node, p[0] == a.node))
             checks.append(Check("block", where, "valid_zones", p[1], a.valid_zones, p[1] == a.valid_zones))
         if changed:
             notes.append(f"{changed} memory block(s) differ in state from the boot prediction: memory was "

@@ -237,3 +237,19 @@ def test_wrong_command_line_is_caught(capsys):
     assert ("has_normal_memory", "nodes") in wrong
     assert main(["live", "--sysroot", str(root), "--cmdline", "nokaslr"]) == 1
     capsys.readouterr()
+
+
+def test_block_spanning_nodes_links(tmp_path):
+    """A boot block holding pages of two nodes is linked to both
+    (drivers/base/node.c); the harness recorded one link, the block's own
+    node.  With both links the set is compared."""
+    root = MS.from_truth(ROOT / "fixtures/kernel/6.1/e01_two_hp_one_has_kernel", tmp_path / "root")
+    blk = root / "sys/devices/system/memory/memory0"
+    assert [e for e in os.listdir(blk) if e.startswith("node")] == ["node2"]
+    assert live.live_report(root).ok
+    os.symlink("../../node/node0", blk / "node0")
+    r = live.live_report(root)
+    assert r.ok and any(c.field == "nodes" and c.actual == [0, 2] for c in r.checks)
+    os.unlink(blk / "node0")
+    os.symlink("../../node/node1", blk / "node1")
+    assert [(c.where, c.field) for c in live.live_report(root).disagreements] == [("block 0", "nodes")]
