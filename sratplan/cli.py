@@ -148,7 +148,7 @@ def build_live_parser():
             "Predict the boot of this machine (or of a capture made with 'sratplan capture')\n"
             "and compare it with what the running kernel did: /proc/zoneinfo,\n"
             "/sys/devices/system/memory and /sys/devices/system/node.  Every disagreement\n"
-            "is listed; managed pages are compared within 0.5 %% or 256 pages."
+            "is listed; managed pages are compared within 0.5 % or 256 pages."
         ),
         epilog=(
             "examples:\n"
