@@ -822,19 +822,22 @@ def format_map(entries: Sequence[E820Entry], who: str = "BIOS-e820", dialect: st
     return "\n".join(lines)
 
 
-# Readers (re-exported for the public API named in the design).
-from .e820_readers import (  # noqa: E402  (readers import the model above)
-    MAX_TEXT_ENTRIES,
-    BootParams,
-    parse_boot_params,
-    parse_dmesg_e820,
-    parse_e820_json,
-    parse_e820_text,
-    parse_iomem,
-    parse_memmap_text,
-    read_e820,
-    read_memmap_dir,
-)
+# Readers, re-exported for the public API named in the design.  Resolved on
+# first use (PEP 562): e820_readers imports this module, so an eager import
+# here made "import sratplan.firmware.e820_readers" fail with a circular
+# ImportError whenever it was imported before this module.
+_READERS = frozenset({"MAX_TEXT_ENTRIES", "BootParams", "parse_boot_params", "parse_dmesg_e820",
+                      "parse_e820_json", "parse_e820_text", "parse_iomem", "parse_memmap_text", "read_e820",
+                      "read_memmap_dir"})
+
+
+def __getattr__(name):
+    if name in _READERS:
+        from . import e820_readers
+
+        return getattr(e820_readers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "E820Type", "E820Entry", "E820Table", "E820_TYPE_UNKNOWN", "E820_MAX_ENTRIES", "MAX_TEXT_ENTRIES",

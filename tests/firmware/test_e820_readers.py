@@ -272,3 +272,14 @@ def test_read_e820_detects_forms(tmp_path):
 def test_iomem_without_root_is_empty():
     t = parse_iomem("00000000-00000000 : Reserved\n00000000-00000000 : System RAM\n")
     assert t.entries == () and "E820_IOMEM_ZEROED" in _codes(t)
+
+
+def test_readers_module_imports_first():
+    """e820_readers imports e820 and e820 re-exports the readers: either may be
+    imported first (a fresh interpreter, so no module is cached)."""
+    import subprocess
+    import sys
+
+    for mod in ("sratplan.firmware.e820_readers", "sratplan.firmware.bootfacts", "sratplan.firmware.e820"):
+        code = f"import {mod}; from sratplan.firmware.e820 import parse_dmesg_e820, BootParams, read_e820"
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
