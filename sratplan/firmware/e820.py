@@ -792,6 +792,14 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
     final, trim_log = _trim_bios_range(cur, dialect)
     log.extend(trim_log)
     memory, reserved = memblock_ranges(final, profile)
+    top = max((b + z for b, z in memory), default=0)
+    if top > MAX_ARCH_PFN << PAGE_SHIFT:
+        # e820_end_pfn() caps max_pfn at MAX_ARCH_PFN and sparse memory ends at
+        # MAX_PHYSMEM_BITS (46 with 4-level paging): RAM above 64 TiB is not used.
+        findings.append(_finding(
+            "E820_RAM_BEYOND_PHYSMEM", Severity.WARNING,
+            f"e820 RAM reaches {top:#x}, beyond the 64 TiB the kernel addresses with 4-level paging; "
+            "memory above it is not used (max_pfn stops at 0x400000000)"))
     if not memory:
         findings.append(_finding("E820_NO_RAM", Severity.ERROR,
                                  "no usable RAM is left for memblock after the kernel's e820 edits"))
