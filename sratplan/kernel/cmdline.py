@@ -113,7 +113,7 @@ class KernelCmdline:
     nokaslr: bool = False
     acpi_off: bool = False
     acpi_options: tuple[str, ...] = ()
-    crashkernel: tuple[str, ...] = ()            # every crashkernel=… value, in order
+    crashkernel: tuple[str, ...] = ()            # every "crashkernel=" value strstr() finds, in order
     memhp_default_state: str | None = None       # offline|online|online_kernel|online_movable
     online_policy: str | None = None             # contig-zones|auto-movable
     auto_movable_ratio: int | None = None
@@ -429,7 +429,9 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
                 st["memblock_debug"] = True
     # memhp_default_state without "=" is not matched by __setup at all.
     nokaslr = find_option_bool(_kernel_part(raw), "nokaslr")
-    crash = tuple(v for n, v in params if _norm(n) == "crashkernel" and v is not None)
+    # crashkernel= is found with strstr() on the raw line, not by parameter
+    # name: "xcrashkernel=64M" counts (verified on 5.10, 6.1, 6.12 and 7.2).
+    crash = tuple(_strstr_values(raw, "crashkernel="))
     cl = KernelCmdline(raw=raw, params=tuple(params), init_args=tuple(init_args),
                        memory_map_ops=tuple(mm_ops), nokaslr=nokaslr, acpi_options=tuple(acpi_opts),
                        crashkernel=crash, findings=tuple(findings), **st)
@@ -440,6 +442,16 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
         if more:
             cl = replace(cl, findings=cl.findings + more)
     return cl
+
+
+def _strstr_values(raw: str, name: str) -> list[str]:
+    out = []
+    p = raw.find(name)
+    while p >= 0:
+        end = raw.find(" ", p)
+        out.append(raw[p + len(name): end if end >= 0 else len(raw)])
+        p = raw.find(name, p + 1)
+    return out
 
 
 def _kernel_part(raw: str) -> str:

@@ -129,6 +129,7 @@ def test_crashkernel_forms():
     # the last plain one wins; strstr() also finds "xcrashkernel="
     assert resolve_crashkernel("crashkernel=64M crashkernel=96M", 8 * G, p61)[0].size == 96 * M
     assert resolve_crashkernel("xcrashkernel=64M", 8 * G, p61)[0].size == 64 * M
+    assert parse_cmdline("xcrashkernel=64M crashkernel=1G,high").crashkernel == ("64M", "1G,high")
     # 6.12+: a size not below system RAM is refused; 6.1 leaves that to the allocator
     assert resolve_crashkernel("crashkernel=8G", 4 * G, p612)[0] is None
     assert resolve_crashkernel("crashkernel=8G", 4 * G, p61)[0].size == 8 * G
