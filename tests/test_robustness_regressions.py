@@ -113,3 +113,15 @@ def test_table_and_subtable_caps_are_limit_errors_before_minutes_of_work():
     assert ei.value.table == "SRAT" and ei.value.offset == 48 + 16 * T.MAX_SUBTABLES
     # exactly at the cap is still decoded
     assert len(T.decode(build.srat([build.cpu(0, 0)] * T.MAX_SUBTABLES)).subtables) == T.MAX_SUBTABLES
+
+
+def test_every_reader_module_imports_on_its_own():
+    # fuzz harness: "import sratplan.firmware.e820_readers" first raised a
+    # circular ImportError (e820.py re-exported the readers eagerly)
+    import subprocess
+
+    for stmt in ("import sratplan.firmware.e820_readers", "import sratplan.firmware.bootfacts",
+                 "from sratplan.firmware.e820 import read_e820, parse_boot_params, MAX_TEXT_ENTRIES",
+                 "import sratplan.kernel.memblock_log", "import sratplan.replay", "import sratplan.acpi.sources"):
+        r = subprocess.run([sys.executable, "-c", stmt], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, (stmt, r.stderr[-400:])
