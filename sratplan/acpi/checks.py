@@ -104,7 +104,7 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
         if isinstance(s, m.UnknownSubtable):
             continue
         cls = type(s)
-        known = s.known_size
+        known = cls._SIZE
         if s.length > known:
             if isinstance(s, m.SratCpuAffinity):
                 out.append(_f("SRATSubtableTooLong", E,

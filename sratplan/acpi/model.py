@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 # One listed field: (absolute offset, size, label, value, kind)
 Field = tuple
 
-_KNOWN_SIZE: dict[type, int] = {}
-
 
 def iasl_text(s: str) -> str:
     """A header text field the way iasl prints it: cut at the first NUL, and
@@ -74,6 +72,7 @@ class _Record:
     _FIELDS: ClassVar[tuple] = ()
     _DEFAULTS: ClassVar[dict] = {}
     _KW_ONLY: ClassVar[bool] = False
+    _SIZE: ClassVar[int] = 0  # bytes of LAYOUT
 
     def __init__(self, *args, **kw):
         names = self._FIELDS
@@ -141,6 +140,7 @@ def _record(kw_only: bool = False):
         ns["_FIELDS"] = tuple(getattr(cls, "_FIELDS", ())) + tuple(own)
         ns["_DEFAULTS"] = defaults
         ns["_KW_ONLY"] = kw_only
+        ns["_SIZE"] = sum(f[1] for f in ns.get("LAYOUT", getattr(cls, "LAYOUT", ())))
         bases = cls.__bases__ if issubclass(cls, _Record) else (_Record,)
         return type(cls)(cls.__name__, bases, ns)
 
@@ -216,10 +216,7 @@ class Subtable:
     @property
     def known_size(self) -> int:
         """Bytes of the fixed fields this decoder knows (the spec's size)."""
-        n = _KNOWN_SIZE.get(type(self))
-        if n is None:
-            n = _KNOWN_SIZE[type(self)] = sum(f[1] for f in self.LAYOUT)
-        return n
+        return self._SIZE
 
     @property
     def extra(self) -> bytes:

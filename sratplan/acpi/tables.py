@@ -158,22 +158,33 @@ def _end(data: bytes, hdr: m.AcpiHeader) -> int:
 def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, header_layout, fast=None):
     """The generic walker.  Returns (subtables, findings, offset where it stopped).
     ``fast`` maps a type to (make, size) for types decoded without
-    ``decode_one`` when they are long enough and fit in the table."""
+    ``decode_one`` when they are long enough and fit in the table; only for
+    tables whose subtable header is a type byte and a length byte."""
     end = _end(data, hdr)
     subs = []
     finds = []
     off = start
     _need: dict = {}
     fast = fast or {}
+    append = subs.append
     while off + hsize < end:
+        if fast:
+            # The run of well-formed fast entries (types 0/1/2 of an SRAT,
+            # whose header is a type byte and a length byte).
+            limit = MAX_SUBTABLES - len(subs)
+            while off + hsize < end and limit > 0:
+                mk = fast.get(data[off])
+                ln = data[off + 1]
+                if mk is None or ln < mk[1] or off + ln > end:
+                    break
+                append(mk[0](data, off, ln))
+                off += ln
+                limit -= 1
+            if off + hsize >= end:
+                break
         if len(subs) >= MAX_SUBTABLES:
             raise LimitError(f"more than {MAX_SUBTABLES} subtables", table=sig, offset=off, field="Length")
         typ, ln = parse_hdr(data, off)
-        mk = fast.get(typ)
-        if mk is not None and ln >= mk[1] and off + ln <= end:
-            subs.append(mk[0](data, off, ln))
-            off += ln
-            continue
         if ln == 0:
             finds.append(_f(f"{sig}ZeroLengthSubtable", "error",
                             f"subtable of type {typ} at 0x{off:x} has length 0: the walk stops here "

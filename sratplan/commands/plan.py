@@ -60,16 +60,17 @@ def _range(text, what):
 
 
 def machine_from_args(args):
-    from .. import live
-    from ..machine import load_machine
-
     explicit = bool(args.paths or args.e820 or args.boot_facts)
     kw = dict(e820=args.e820, cmdline=args.cmdline, boot_facts=args.boot_facts, kernel=args.kernel,
               initrd=_range(args.initrd, "--initrd") if args.initrd else None,
               kernel_image=_range(args.kernel_image, "--kernel-image") if args.kernel_image else None,
               cpus=args.cpus)
     if explicit:
+        from ..machine import load_machine
+
         return load_machine(args.paths, **kw)
+    from .. import live  # only the live system needs it
+
     return live.load_live_machine(**kw)
 
 

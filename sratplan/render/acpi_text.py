@@ -36,10 +36,10 @@ def _raw_lines(out, off, extra):
 _CLASSES = {"SRAT": m.SRAT_CLASSES, "CEDT": m.CEDT_CLASSES, "HMAT": m.HMAT_CLASSES}
 
 # Classes whose every field is fixed-size, listed by the one-%-per-subtable path.
-_FAST_CLASSES = (
+_FAST_CLASSES = frozenset((
     m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity, m.SratGiccAffinity,
     m.SratGicItsAffinity, m.SratGenericAffinity, m.SratRintcAffinity, m.CedtChbs,
-    m.HmatProximityDomain, m.MsctProximity)
+    m.HmatProximityDomain, m.MsctProximity))
 
 
 def _template(cls, name, flag_labels):
@@ -71,15 +71,11 @@ def _template(cls, name, flag_labels):
     return ns["render"]
 
 
-_TEMPLATES: dict = {}
+_TEMPLATES: dict = {}  # (class, name) -> render function
 
 
-def _fast_subtable(out, s, name):
-    key = (type(s), name)
-    fn = _TEMPLATES.get(key)
-    if fn is None:
-        fn = _TEMPLATES[key] = _template(type(s), name, tuple(n for n, _v in s.flag_names()))
-    out.append(fn(s))
+def _renderer(s, name):
+    return _template(type(s), name, tuple(n for n, _v in s.flag_names()))
 
 
 def table_lines(t: m.Table):
@@ -101,6 +97,7 @@ def table_lines(t: m.Table):
         out.append(f"{t.signature}: no standard ACPI header; {len(t.raw)} bytes kept raw")
         return out
     classes = _CLASSES.get(t.signature, {})
+    renderers = _TEMPLATES
     for s in t.subtables:
         note = None
         if isinstance(s, m.UnknownSubtable):
@@ -110,17 +107,21 @@ def table_lines(t: m.Table):
                     ("Generic Port Affinity" if s.type == 6 else "Generic Initiator Affinity")
                     ) if known else "Unknown Subtable Type"
             note = {"unknown type": None, "zero length": "Invalid zero length subtable",
-                    "too short": f"Subtable too short ({s.length} bytes, {known.known_size if known else 0} "
-                                 f"expected)" if known else None,
+                    "too short": f"Subtable too short ({s.length} bytes, {known._SIZE} expected)"
+                                 if known else None,
                     "truncated": "Subtable extends past the end of the table"}.get(s.reason)
         elif isinstance(s, m.MsctProximity):
             name = None
         else:
             name = s.NAME
-        if type(s) in _FAST_CLASSES and len(s.raw) >= s.known_size:
-            _fast_subtable(out, s, name)
-            if len(s.raw) > s.known_size:
-                _raw_lines(out, s.offset + s.known_size, s.raw[s.known_size:])
+        cls = type(s)
+        if cls in _FAST_CLASSES and len(s.raw) >= cls._SIZE:
+            fn = renderers.get((cls, name))
+            if fn is None:
+                fn = renderers[cls, name] = _renderer(s, name)
+            out.append(fn(s))
+            if len(s.raw) > cls._SIZE:
+                _raw_lines(out, s.offset + cls._SIZE, s.raw[cls._SIZE:])
             out.append("")
             continue
         first = True
