@@ -19,10 +19,6 @@ import tempfile
 import zlib
 
 from sratplan.errors import SratplanError
-# Importing sratplan.firmware.e820_readers before sratplan.firmware.e820 fails
-# with a circular ImportError (reported to the owner of sratplan/firmware);
-# the package's own users import e820 first, so the harness does too.
-import sratplan.firmware.e820  # noqa: E402,F401
 
 
 class Violation(AssertionError):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import sratplan.firmware.e820  # noqa: F401  (see fuzz/targets.py: e820 before e820_readers)
 from sratplan.acpi.sources import read_tables
 from sratplan.errors import InputError, ParseError
 from sratplan.firmware.e820_readers import read_e820
