@@ -73,17 +73,33 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
     if not tdir.is_dir():
         raise InputError(f"{tdir} does not exist (not Linux, or no ACPI): nothing worth capturing")
     written, unreadable, notes = [], [], []
-    # the tables directory exists on every ACPI machine, with or without SRAT
-    (dst / live.TABLES).mkdir(parents=True, exist_ok=True)
+    dst.mkdir(parents=True, exist_ok=True)
+
+    def mkdirs(reldir: str) -> Path:
+        # one component at a time, never through a symbolic link: with
+        # --force a planted link must not lead the capture out of DIR
+        d = dst
+        for part in Path(reldir).parts:
+            d = d / part
+            if d.is_symlink():
+                raise UsageError(f"{d} is a symbolic link: refusing to write through it")
+            if not d.exists():
+                d.mkdir()
+            elif not d.is_dir():
+                raise UsageError(f"{d} exists and is not a directory")
+        return d
 
     def put(rel: str, data: bytes):
-        p = dst / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
+        p = mkdirs(os.path.dirname(rel)) / os.path.basename(rel)
         if p.is_symlink() or (p.exists() and not p.is_file()):
             raise UsageError(f"{p} exists and is not a regular file")
-        with open(p, "wb") as fh:
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         written.append(rel)
+
+    # the tables directory exists on every ACPI machine, with or without SRAT
+    mkdirs(live.TABLES)
 
     for rel in _files_to_copy(src):
         data = live._read_bytes(src / rel)
@@ -100,7 +116,7 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
         except OSError:
             links = []
         for e in sorted(links):
-            p = dst / bdir / e
+            p = mkdirs(bdir) / e
             if not os.path.lexists(p):
                 os.symlink(f"../../node/{e}", p)
             written.append(f"{bdir}/{e}")

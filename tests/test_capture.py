@@ -95,3 +95,14 @@ def test_capture_then_live_cli(tmp_path, capsys):
     assert "files written" in capsys.readouterr().err
     assert main(["live", "--sysroot", str(tmp_path / "c"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_force_never_writes_through_a_planted_link(tmp_path, capsys):
+    dest, outside = tmp_path / "cap", tmp_path / "outside"
+    dest.mkdir()
+    outside.mkdir()
+    (dest / "proc").symlink_to(outside)
+    src = SYSROOTS / "hyperv-gen2"
+    assert main(["capture", str(dest), "--sysroot", str(src), "--force"]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert list(outside.iterdir()) == []
