@@ -253,3 +253,22 @@ def test_block_spanning_nodes_links(tmp_path):
     os.unlink(blk / "node0")
     os.symlink("../../node/node1", blk / "node1")
     assert [(c.where, c.field) for c in live.live_report(root).disagreements] == [("block 0", "nodes")]
+
+
+_FILES = sorted(str(p.relative_to(SYSROOTS / "truth-6.1-c01_hp_above4g_movable"))
+                for p in (SYSROOTS / "truth-6.1-c01_hp_above4g_movable").rglob("*") if p.is_file()
+                and "/memory/memory" not in str(p))
+
+
+@settings(max_examples=25, deadline=None)
+@given(rel=st.sampled_from(_FILES), data=st.binary(max_size=300))
+def test_any_file_replaced_by_garbage(tmp_path_factory, rel, data):
+    """Whatever one file holds, live mode gives a report or one SratplanError."""
+    root = tmp_path_factory.mktemp("g") / "root"
+    shutil.copytree(SYSROOTS / "truth-6.1-c01_hp_above4g_movable", root, symlinks=True)
+    (root / rel).write_bytes(data)
+    try:
+        r = live.live_report(root)
+    except SratplanError:
+        return
+    assert r.checks
