@@ -214,7 +214,8 @@ def _top(findings) -> list:
 def _row(inp: AuditInput, **kw) -> dict:
     row = {"id": inp.id, "kind": inp.kind, "vendor": "", "oem_table_id": "", "arch": "", "kernel": "",
            "nodes": None, "ram_gib": None, "hotplug_gib": None, "cmdline": "", "movable_gib": None,
-           "removable_gib": None, "verdict": "", "why": "", "findings": [], "all_findings": [], "error": None}
+           "removable_gib": None, "verdict": "", "why": "", "findings": [], "all_findings": [], "live": None,
+           "error": None}
     row.update(kw)
     return row
 
@@ -272,6 +273,15 @@ def _audit_one(inp, cmdline, kernel):
                     all_findings=sorted({f.code for f in fs}))
     p = make_plan(m)
     used = p
+    live_state = None
+    if inp.kind == "sysroot" and cmdline is None:
+        # a capture also says what its kernel did: check the plan of its own
+        # command line against it, as `sratplan live --sysroot` does
+        from .live import compare, read_actual
+
+        rep = compare(p, read_actual(inp.paths[0]))
+        if rep.checks:
+            live_state = "agrees" if rep.ok else f"{len(rep.disagreements)} disagreement(s)"
     own = m.cmdline.raw or ""
     rec = (p.recommendation or {}).get("cmdline")
     if cmdline is None and rec is not None and rec.strip() != own.strip():
@@ -285,7 +295,7 @@ def _audit_one(inp, cmdline, kernel):
         hot += _overlap([(s, e + 1) for s, e in n.memory_ranges], [(s, e + 1) for s, e, h in n.srat_ranges if h])
     v = used.verdict or {}
     ok = bool(v.get("hot_removable"))
-    return _row(inp, **base,
+    return _row(inp, **base, live=live_state,
                 nodes=sum(1 for n in used.nodes if n.online),
                 ram_gib=_gib(sum(n.present_bytes for n in used.nodes)),
                 hotplug_gib=_gib(hot),

@@ -71,6 +71,7 @@ def test_rows_and_verdicts(fleet):
     # the capture is planned through its own /proc/cmdline (movable_node): node 1 is Movable
     vm = rows["captures/vm1"]
     assert vm["kind"] == "sysroot" and vm["movable_gib"] == 3.0 and vm["verdict"] == "hot-removable"
+    assert vm["live"] == "agrees" and a["live"] is None
     br = rows["broken"]
     assert br["verdict"] == "error" and br["error"]
     assert res.errors == 1

@@ -9,7 +9,7 @@ import io
 import json
 
 COLUMNS = ("id", "kind", "vendor", "oem_table_id", "arch", "kernel", "nodes", "ram_gib", "hotplug_gib", "cmdline",
-           "movable_gib", "removable_gib", "verdict", "why", "findings", "error")
+           "movable_gib", "removable_gib", "verdict", "why", "findings", "live", "error")
 
 
 def _public(row: dict) -> dict:
@@ -46,17 +46,21 @@ def render(result, fmt: str) -> str:
     md = fmt == "markdown"
     tf = "github" if md else "simple"
     rows = []
+    any_live = any(r.get("live") for r in result.rows)
     for r in result.rows:
         detail = r["error"] or r["why"] or ""
         if len(detail) > 90 and not md:
             detail = detail[:87] + "..."
         rows.append([r["id"], r["vendor"] or "-", _cell(r["nodes"]), _cell(r["ram_gib"]), _cell(r["hotplug_gib"]),
                      _cell(r["movable_gib"]), r["verdict"], _cell(r["findings"]), detail or "-"])
+        if any_live:
+            rows[-1].append(r.get("live") or "-")
     out = []
     if md:
         out.append("# sratplan audit\n")
     out.append(tabulate(rows, headers=["machine", "OEM", "nodes", "RAM GiB", "hotplug GiB", "Movable GiB",
-                                       "verdict", "top findings", "why not / error"],
+                                       "verdict", "top findings", "why not / error"] +
+                        (["live check"] if any_live else []),
                         tablefmt=tf, disable_numparse=True))
     s = result.summary()
     out.append("\n## Summary\n" if md else "\nSummary")
