@@ -175,7 +175,7 @@ def t_plan(data: bytes):
     """load_machine + plan + advice + render on hostile-but-decodable tables."""
     from sratplan.machine import load_machine
     from sratplan.plan import plan
-    from sratplan.render import plan_render
+    from sratplan.render import plan_render, svg
 
     tables, e820, cmd = split_plan_input(data)
     paths = [_file("plan-tables.in", tables)] if tables else []
@@ -189,6 +189,9 @@ def t_plan(data: bytes):
     _check_findings(p)
     plan_render.render(p, "json")
     plan_render.render(p, "table")
+    if _sampled(data, 0):
+        plan_render.render(p, "markdown")
+        svg.render(p)
     return p.findings
 
 
