@@ -173,6 +173,15 @@ def test_capture(d: Path):
     iomem = parse_iomem((d / "iomem.txt").read_text())
     assert [e for e in iomem.entries if e.type == 1] == [e for e in _printed(k.final, profile) if e.type == 1]
 
+    # the zero page's loader fields as the harness decoded them
+    tb = truth["boot_params"]
+    assert (bp.e820_entries, bp.acpi_rsdp_addr, bp.boot_protocol, bp.type_of_loader, bp.loadflags, bp.kaslr,
+            bp.ramdisk_image, bp.ramdisk_size, bp.initrd_addr_max, bp.kernel_alignment, bp.pref_address,
+            bp.init_size) == (tb["e820_entries"], tb["acpi_rsdp_addr"], tb["boot_protocol"], tb["type_of_loader"],
+                              tb["loadflags"], tb["kaslr_flag"], tb["ramdisk_image"], tb["ramdisk_size"],
+                              tb["initrd_addr_max"], tb["kernel_alignment"], tb["pref_address"], tb["init_size"])
+    assert bp.kaslr == truth["kaslr"]["enabled"]
+
     # RAMDISK line vs the zero page
     rd = bp.ramdisk
     assert facts.ramdisk == (rd[0], (rd[0] + rd[1] + 0xFFF) & ~0xFFF)
