@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -68,6 +69,8 @@ def _sniff(path: str):
         st = os.stat(path)
     except OSError:
         return ("unreadable", None)
+    if not stat.S_ISREG(st.st_mode):
+        return None                 # a FIFO or device would block a reader
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     got = _SNIFF_CACHE.get(key)
     if got is None:
@@ -233,15 +236,24 @@ def audit_one(inp: AuditInput, cmdline: str | None = None, kernel: str | None = 
 
 
 def _audit_one(inp, cmdline, kernel):
+    from .errors import InputError
     from .kernel.cmdline import parse_cmdline
     from .plan import plan as make_plan
+
+    if inp.kind != "sysroot":
+        for pth in inp.paths:
+            try:
+                mode = os.stat(pth).st_mode
+            except OSError as e:
+                raise InputError(f"cannot read: {e.strerror or e}", path=pth) from None
+            if not stat.S_ISREG(mode):
+                raise InputError("not a regular file", path=pth)
 
     if inp.kind == "sysroot":
         from .live import load_live_machine
 
         m = load_live_machine(sysroot=inp.paths[0], kernel=kernel, cmdline=cmdline)
     else:
-        from .errors import InputError
         from .machine import load_machine
 
         try:

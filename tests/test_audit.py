@@ -165,3 +165,12 @@ def test_progress_line():
 def test_usage_errors(argv, capsys):
     assert main(["audit", str(REAL / "srat" / "Tyan_S8225_pavlinux.SRAT.bin"), "--no-progress", *argv]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_fifo_never_blocks(tmp_path):
+    os.mkfifo(tmp_path / "pipe.SRAT.bin")
+    shutil.copy(REAL / "srat" / "Tyan_S8225_pavlinux.SRAT.bin", tmp_path / "t.SRAT.bin")
+    res = audit([tmp_path], jobs=1)
+    assert [Path(r["id"]).name for r in res.rows] == ["t"]
+    res = audit([tmp_path / "pipe.SRAT.bin"], jobs=1)
+    assert res.rows[0]["verdict"] == "error" and "regular" in res.rows[0]["error"]
