@@ -779,8 +779,16 @@ def kernel_e820(table: E820Table | Sequence[E820Entry], cmdline=None, *, profile
     6.1 boot with ``memmap=12K%32M-1+128``)."""
     src = table if isinstance(table, E820Table) else E820Table(entries=tuple(table), source="entries")
     dialect = profile.e820_print_dialect if profile is not None else DIALECT_CLASSIC
-    fw = sanitize(src.entries)
     findings = list(src.findings)
+    given = src.entries
+    if len(given) > E820_MAX_ENTRIES:
+        # __append_e820_table() -> e820__range_add(): entries past the array
+        # size are dropped with "too many entries" before the first sanitise.
+        findings.append(_finding(
+            "E820_TABLE_FULL", Severity.ERROR,
+            f"the map has {len(given)} entries; the kernel keeps the first {E820_MAX_ENTRIES} and ignores the rest"))
+        given = given[:E820_MAX_ENTRIES]
+    fw = sanitize(given)
     user_tab, log = _apply_cmdline(replace(src, entries=fw, findings=()), cmdline, dialect=dialect)
     findings.extend(user_tab.findings)
     cur = user_tab.entries

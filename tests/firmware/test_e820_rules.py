@@ -205,6 +205,8 @@ def test_kernel_e820_whole_path():
     assert k2.user is None and k2.firmware == sanitize(QEMU)
     empty = kernel_e820([E(0, 0x1000, RES), E(0x2000, 0x1000, RES)])
     assert any(f.code == "E820_NO_RAM" for f in empty.findings)
+    many = kernel_e820([E(i << 20, 0x1000, RAM) for i in range(3300)])
+    assert len(many.firmware) == 3200 and any(f.code == "E820_TABLE_FULL" for f in many.findings)
     huge = kernel_e820([E(0, 0x9F000, RAM), E(1 << 20, 1 << 30, RAM), E(1 << 47, 1 << 30, RAM)])
     # e820_end_pfn() skips entries that start above MAX_ARCH_PFN
     assert huge.max_pfn == 0x40100 and any(f.code == "E820_RAM_BEYOND_PHYSMEM" for f in huge.findings)
