@@ -223,7 +223,7 @@ def bench_audit(r: Runner) -> list[str]:
     if not script.exists():
         out.append("benchmarks/audit_throughput.py does not exist (yet): nothing to report.")
         return out
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=r.env)
+    proc = subprocess.run([sys.executable, str(script), "--no-profile"], capture_output=True, text=True, env=r.env)
     out.extend(proc.stdout.rstrip().splitlines())
     if proc.returncode:
         out.append(f"(audit_throughput.py exited {proc.returncode}: {proc.stderr.strip()[-300:]})")

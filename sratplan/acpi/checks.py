@@ -43,6 +43,12 @@ _RESERVED = {
 }
 
 
+# How _check_srat treats each class (anything else: only the generic checks).
+_LAPIC, _OTHER_CPU, _MEMORY = 1, 2, 3
+_KIND = {m.SratCpuAffinity: _LAPIC, m.SratX2apicCpuAffinity: _OTHER_CPU, m.SratGiccAffinity: _OTHER_CPU,
+         m.SratRintcAffinity: _OTHER_CPU, m.SratMemAffinity: _MEMORY}
+
+
 def _f(code, sev, msg, table, offset=None, where=None):
     return m.finding(code, sev, msg, table=table, offset=offset, where=where)
 
@@ -100,11 +106,17 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
     cpu_pxm: dict[int, int] = {}
     mem_pxm: dict[int, int] = {}
     ranges = []
+    spec: dict = {}  # class -> (known size, undefined flag bits, reserved fields, kind)
     for s in t.subtables:
-        if isinstance(s, m.UnknownSubtable):
+        cls = s.__class__
+        sp = spec.get(cls)
+        if sp is None:
+            defined = _DEFINED_FLAGS.get(cls)
+            sp = spec[cls] = (cls._SIZE, None if defined is None else ~defined, _RESERVED.get(cls, ()),
+                              _KIND.get(cls, 0) if not issubclass(cls, m.UnknownSubtable) else -1)
+        known, undefined, reserved, kind = sp
+        if kind < 0:
             continue
-        cls = type(s)
-        known = cls._SIZE
         if s.length > known:
             if isinstance(s, m.SratCpuAffinity):
                 out.append(_f("SRATSubtableTooLong", E,
@@ -115,27 +127,26 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
                 out.append(_f("SRATSubtableTooLong", W,
                               f"{cls.__name__} is {s.length} bytes, {known} known; the extra "
                               f"{s.length - known} bytes are kept undecoded", sig, s.offset))
-        defined = _DEFINED_FLAGS.get(cls)
-        if defined is not None and s.flags & ~defined:
+        if undefined is not None and s.flags & undefined:
             out.append(_f("SRATReservedBitsNonZero", W,
                           f"{cls.__name__} flags {_hex(s.flags)} set reserved bit(s) "
-                          f"{_hex(s.flags & ~defined)}", sig, s.offset, "Flags"))
-        for name in _RESERVED.get(cls, ()):
+                          f"{_hex(s.flags & undefined)}", sig, s.offset, "Flags"))
+        for name in reserved:
             v = getattr(s, name)
             if v:
                 out.append(_f("SRATReservedNonZero", W, f"{cls.__name__} {name} is {_hex(v)}",
                               sig, s.offset, name))
-        if isinstance(s, m.SratCpuAffinity):
+        if kind == _OTHER_CPU:
+            if s.flags & 1:  # enabled
+                cpu_pxm.setdefault(s.proximity_domain, s.offset)
+        elif kind == _LAPIC:
             if s.proximity_domain_hi and rev < 2:
                 out.append(_f("SRATPxmTruncated", W,
                               f"Proximity Domain High is {_hex(s.proximity_domain_hi)} but the SRAT "
                               f"revision is {rev}: Linux uses only the low 8 bits", sig, s.offset))
             if s.enabled:
                 cpu_pxm.setdefault(s.pxm(rev), s.offset)
-        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)):
-            if s.enabled:
-                cpu_pxm.setdefault(s.proximity_domain, s.offset)
-        elif isinstance(s, m.SratMemAffinity):
+        elif kind == _MEMORY:
             if rev <= 1 and s.proximity_domain > 0xFF:
                 out.append(_f("SRATPxmTruncated", W,
                               f"memory Proximity Domain {s.proximity_domain} in a revision-{rev} SRAT: "

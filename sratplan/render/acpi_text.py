@@ -149,17 +149,23 @@ def table_lines(t: m.Table):
     return out
 
 
-def srat_summary_rows(t: m.SratTable):
+def _enabled_memory(t: m.SratTable):
+    return [s for s in t.subtables if isinstance(s, m.SratMemAffinity) and s.flags & 1]
+
+
+def _flag_words(s) -> str:
+    return ",".join(n for n, on in (("hotplug", s.flags & 2), ("non-volatile", s.flags & 4),
+                                    ("specific-purpose", s.flags & 8)) if on) or "-"
+
+
+def srat_summary_rows(t: m.SratTable, mems=None):
+    """One row per enabled memory range, by PXM then base."""
     rev = t.revision
     rows = []
-    for s in t.subtables:
-        if not isinstance(s, m.SratMemAffinity) or not s.enabled:
-            continue
-        flags = [n for n, on in (("hotplug", s.hot_pluggable), ("non-volatile", s.non_volatile),
-                                 ("specific-purpose", s.specific_purpose)) if on]
+    for s in _enabled_memory(t) if mems is None else mems:
         end = f"0x{s.end - 1:x}" if s.address_length else "-"
         rows.append((s.pxm(rev), s.base_address, [str(s.pxm(rev)), f"0x{s.base_address:x}", end,
-                                                  _size(s.address_length), ",".join(flags) or "-",
+                                                  _size(s.address_length), _flag_words(s),
                                                   f"0x{s.offset:x}"]))
     rows.sort(key=lambda r: (r[0], r[1]))
     return [r[2] for r in rows]
@@ -175,19 +181,22 @@ def _size(n: int) -> str:
 SUMMARY_MAX_ROWS = 128  # above this, one row per (PXM, flags) instead of one per range
 
 
-def _aggregate(t: m.SratTable):
+def _aggregate(t: m.SratTable, mems=None):
+    """One row per (PXM, flags): ranges, total, lowest base, highest end."""
     rev = t.revision
     groups: dict = {}
-    for s in t.subtables:
-        if not isinstance(s, m.SratMemAffinity) or not s.enabled:
+    for s in _enabled_memory(t) if mems is None else mems:
+        base = s.base_address
+        end = base + s.address_length
+        key = (s.pxm(rev), _flag_words(s))
+        g = groups.get(key)
+        if g is None:
+            groups[key] = [1, s.address_length, base, end]
             continue
-        flags = ",".join(n for n, on in (("hotplug", s.hot_pluggable), ("non-volatile", s.non_volatile),
-                                          ("specific-purpose", s.specific_purpose)) if on) or "-"
-        g = groups.setdefault((s.pxm(rev), flags), [0, 0, s.base_address, s.end])
         g[0] += 1
         g[1] += s.address_length
-        g[2] = min(g[2], s.base_address)
-        g[3] = max(g[3], s.end)
+        g[2] = min(g[2], base)
+        g[3] = max(g[3], end)
     return [[str(p), str(n), _size(total), f"0x{lo:x}", f"0x{hi - 1:x}", fl]
             for (p, fl), (n, total, lo, hi) in sorted(groups.items())]
 
@@ -213,19 +222,25 @@ def grid(rows, head, fmt: str = "table") -> str:
 
 
 def srat_summary(t: m.SratTable, fmt: str = "table") -> str:
-    nranges = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and s.enabled)
-    if nranges > SUMMARY_MAX_ROWS:
-        rows, head = _aggregate(t), ["PXM", "Ranges", "Total", "Lowest", "Highest end", "Flags"]
-    else:
-        rows, head = srat_summary_rows(t), ["PXM", "Base", "End", "Size", "Flags", "Offset"]
-    cpus: dict[int, int] = {}
     rev = t.revision
-    for s in t.subtables:
-        if isinstance(s, m.SratCpuAffinity) and s.enabled:
-            cpus[s.pxm(rev)] = cpus.get(s.pxm(rev), 0) + 1
-        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)) and s.enabled:
+    mems, cpus, disabled = [], {}, 0
+    cpu_like = (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity)
+    for s in t.subtables:  # one pass: a large SRAT has thousands of entries
+        if isinstance(s, m.SratMemAffinity):
+            if s.flags & 1:
+                mems.append(s)
+            else:
+                disabled += 1
+        elif isinstance(s, m.SratCpuAffinity):
+            if s.flags & 1:
+                p = s.pxm(rev)
+                cpus[p] = cpus.get(p, 0) + 1
+        elif isinstance(s, cpu_like) and s.flags & 1:
             cpus[s.proximity_domain] = cpus.get(s.proximity_domain, 0) + 1
-    disabled = sum(1 for s in t.subtables if isinstance(s, m.SratMemAffinity) and not s.enabled)
+    if len(mems) > SUMMARY_MAX_ROWS:
+        rows, head = _aggregate(t, mems), ["PXM", "Ranges", "Total", "Lowest", "Highest end", "Flags"]
+    else:
+        rows, head = srat_summary_rows(t, mems), ["PXM", "Base", "End", "Size", "Flags", "Offset"]
     text = grid(rows, head, fmt) if rows else "(no enabled memory ranges)"
     cpu_line = ", ".join(f"PXM {p}: {n}" for p, n in sorted(cpus.items())) or "none"
     return (f"{text}\nEnabled CPU entries per PXM: {cpu_line}\n"
