@@ -255,8 +255,10 @@ def recommend(plan, srat_hot_nodes):
         add.append("memory_hotplug.online_policy=auto-movable")
         why.append("memory_hotplug.online_policy=auto-movable: memory hot-added into the SRAT's hot-add windows "
                    "is onlined Movable while MOVABLE:KERNEL stays within auto_movable_ratio (301 %), so it can "
-                   "be removed again without starving the kernel (udev or memhp_default_state=online must "
-                   "online it; movable_node does not apply to hot-added memory)")
+                   "be removed again without starving the kernel (movable_node does not apply to hot-added "
+                   "memory; auto_online_blocks is '" + cl.auto_online_blocks(p) + "' on this kernel"
+                   + (", so udev or memhp_default_state=online must online it)" if cl.auto_online_blocks(p) == "offline"
+                      else ")"))
         if p.version >= (6, 1) and cl.memmap_on_memory is None:
             add.append("memory_hotplug.memmap_on_memory=1")
             why.append("memory_hotplug.memmap_on_memory=1: hot-added blocks carry their own memmap (1/64 of "

@@ -20,6 +20,10 @@ from .kernel.profile import KernelProfile, get_profile, profile_for_release
 
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
 DEFAULT_INITRD_SIZE = 64 << 20
+# CONFIG_NR_CPUS of the Debian kernels ("setup_percpu: NR_CPUS:8192" in every
+# capture): the kernel never makes more CPUs possible (prefill_possible_map
+# warns "... Processors exceeds NR_CPUS limit" and caps them).
+NR_CPUS = 8192
 QEMU_OEMS = ("BOCHS", "BXPC")
 HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU",
                    "ORACLE")
@@ -176,12 +180,16 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     facts = None
     boot_oem_qemu = None
     if boot_facts is not None:
-        try:
-            with open(boot_facts, "rb") as fh:
-                text = fh.read(64 << 20).decode("utf-8", "replace")
-        except OSError as e:
-            raise InputError(f"cannot read boot facts: {e.strerror}", path=str(boot_facts)) from None
-        facts = parse_boot_log(text, path=str(boot_facts))
+        from .firmware.bootfacts import read_boot_facts
+
+        facts = read_boot_facts(boot_facts)       # a boot log, a boot_params zero page or a capture dir
+        text = ""
+        if facts.source == "log":
+            try:
+                with open(boot_facts, "rb") as fh:
+                    text = fh.read(1 << 20).decode("utf-8", "replace")
+            except OSError:
+                text = ""
         # the "ACPI: SIG 0xADDR LEN (vNN OEMID ...)" table lines name the firmware
         boot_oem_qemu = re.search(r"ACPI: [A-Z0-9]{4} 0x[0-9A-Fa-f]+ [0-9A-Fa-f]+ \(v\d\d (BOCHS|BXPC)", text)
         findings.extend(getattr(facts, "findings", ()))
@@ -276,6 +284,9 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                     n += 1
         ncpu = max(n, 1)
         assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
+    if ncpu > NR_CPUS:
+        assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
+        ncpu = NR_CPUS
     # QEMU's default CPU models lack 1 GiB pages (pdpe1gb); real CPUs and the
     # other hypervisors (Hyper-V, VMware, KVM with host CPU) pass them through
     qemu = any(_oem(t) in QEMU_OEMS for t in (tables or ())) or bool(boot_oem_qemu)

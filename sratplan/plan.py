@@ -163,8 +163,10 @@ def simulate(machine) -> Simulation:
     """Run the boot model for a machine (no advice)."""
     p = machine.profile
     ld = machine.loader
+    # e820_add_kernel_range() protects [_text, _end); _end lies a build
+    # constant above __end_of_kernel_reserve
     e = kernel_e820(machine.e820, machine.cmdline, profile=p,
-                    kernel_image=(ld.kernel_text, ld.kernel_reserve_end))
+                    kernel_image=(ld.kernel_text, ld.kernel_reserve_end + p.image_end_after_reserve))
     loader = LoaderFacts(kernel_text=ld.kernel_text, kernel_reserve_end=ld.kernel_reserve_end,
                          initrd=ld.initrd, acpi_tables=ld.acpi_tables, cpus=ld.cpus,
                          gbpages=ld.gbpages, hypervisor=ld.hypervisor)
@@ -190,7 +192,8 @@ def simulate(machine) -> Simulation:
         req, _ = resolve_crashkernel(machine.cmdline.raw, early.memblock.memory_size(), p)
         crash = (req,) if req is not None else ()
     late = late_boot(early, cmdline=machine.cmdline, loader=loader, online_cpu_nodes=set(cpu_nodes),
-                     cpu_nodes=cpu_nodes, max_possible_pfn=mpp, crash_requests=crash)
+                     cpu_nodes=cpu_nodes, max_possible_pfn=mpp, crash_requests=crash,
+                     gi_nodes=tuple(numa.srat.gi_nodes) if numa.srat and numa.mode == "srat" else ())
     cl = machine.cmdline
 
     def core(c):

@@ -80,7 +80,7 @@ def reserve_crashkernel(mb, requests, profile, log):
 
 
 def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possible_pfn,
-              crash_requests=(), swiotlb_bytes=64 << 20) -> LateBoot:
+              crash_requests=(), swiotlb_bytes=64 << 20, gi_nodes=()) -> LateBoot:
     """Run the remaining early allocations; ``cpu_nodes`` lists the node of
     every possible CPU (early_cpu_to_node)."""
     p = early.profile
@@ -109,8 +109,11 @@ def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possib
             a = mb.alloc(p.node_data_size, 64)
             if a:
                 lb.memoryless_pgdat[nid] = (a, a + p.node_data_size)
-    # init_cpu_to_node(): CPU-only nodes come online (5.10: via alloc_node_data)
-    for nid in sorted(set(online_cpu_nodes) - online):
+    # init_cpu_to_node() then init_gi_nodes(): CPU-only and Generic-Initiator
+    # nodes come online (5.10: via alloc_node_data, which prints NODE_DATA)
+    late = [n for n in sorted(set(online_cpu_nodes)) if n not in online]
+    late += [n for n in sorted(set(gi_nodes)) if n not in online and n not in late]
+    for nid in late:
         if not p.memoryless_pgdat_in_free_area_init:
             a = mb.phys_alloc_try_nid(p.node_data_size, 64, nid)
             if a:
