@@ -204,8 +204,9 @@ def _aggregate(t: m.SratTable, mems=None):
 def grid(rows, head, fmt: str = "table") -> str:
     """The summary table, laid out exactly as tabulate's "simple" (table) or
     "github" (markdown) format lays out text cells with disable_numparse
-    (checked against tabulate in the tests).  tabulate costs more to import
-    (~40 ms with wcwidth) than decoding a large SRAT; these cells are ASCII."""
+    (checked against tabulate in tests/perf).  tabulate costs more to import
+    (~40 ms with wcwidth) than decoding a large SRAT; these cells are ASCII
+    without surrounding spaces, so there is nothing to measure or strip."""
     widths = [len(h) + 2 for h in head]
     for r in rows:
         for i, c in enumerate(r):
