@@ -219,7 +219,7 @@ def _blocks(sim, machine, block_size):
     runs = mblocks.compute_blocks(regions=mb.memory, layout=sim.layout, block_size=block_size, profile=p,
                                   online_nodes=online)
     # pages that stay reserved for good (the initrd is freed after unpacking)
-    rd = sim.loader.initrd
+    rd = sim.early.initrd or sim.loader.initrd
     persistent = []
     for r in mb.reserved:
         s, e = r.base, r.base + r.size

@@ -21,6 +21,12 @@ def case_dirs(include_offline: bool = False):
             for r in sorted(d.glob("rep*/")):
                 if (r / "truth.json").exists():
                     out.append((k, r))
+    # whole captures made for the e820 / command-line work (fixtures/e820/oracle)
+    extra = ROOT.parent / "e820" / "oracle"
+    for k in KERNELS:
+        for d in sorted((extra / k).glob("*/")):
+            if (d / "truth.json").exists():
+                out.append((k, d))
     if include_offline:
         for k in KERNELS:
             for d in sorted((ROOT / "offline" / k).glob("*/")):
@@ -31,8 +37,10 @@ def case_dirs(include_offline: bool = False):
 
 def case_id(kd):
     k, d = kd
-    rel = d.relative_to(ROOT)
-    return str(rel)
+    try:
+        return str(d.relative_to(ROOT))
+    except ValueError:
+        return "e820/" + str(d.relative_to(ROOT.parent / "e820" / "oracle"))
 
 
 def load_truth(d: Path) -> dict:

@@ -207,8 +207,9 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
         if cur < e:
             free.append((cur, e, r.nid))
     later = []
-    if loader.initrd:
-        s, e = loader.initrd
+    rd = getattr(early, "initrd", None) or loader.initrd
+    if rd:
+        s, e = rd
         later.append((s, (e + PAGE - 1) & ~(PAGE - 1)))
     out = {}
     for nid, nz in layout.nodes.items():

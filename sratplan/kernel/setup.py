@@ -73,6 +73,7 @@ class EarlyBoot:
     first_dump: list
     second_dump: list
     trampoline: int | None
+    initrd: tuple | None = None          # where the initrd is after reserve_initrd()
     log: list = field(default_factory=list)
 
 
@@ -89,6 +90,19 @@ def bios_start_from_e820(e820_entries) -> int:
     if start < 0x20000 or start > 0x9F000:
         start = 0x9F000
     return start & ~(PAGE - 1)
+
+
+def _pfn_range_mapped(mb, start, end) -> bool:
+    """pfn_range_is_mapped(): inside one directly mapped range ([0, 1M) and the
+    memblock memory ranges init_mem_mapping() mapped, adjacent ones merged)."""
+    ranges = [(0, ISA_END)] + sorted((r.base & ~(PAGE - 1), (r.base + r.size) & ~(PAGE - 1)) for r in mb.memory)
+    merged = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return any(a <= start and end <= b for a, b in merged)
 
 
 def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loader: LoaderFacts,
@@ -164,6 +178,20 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
     mb.set_current_limit(limit)
     max_pfn_mapped = limit >> 12
 
+    # reserve_initrd(): an initrd outside the direct map (e.g. above a mem=
+    # limit) is copied into the highest free mapped memory and the old
+    # reservation freed (relocate_initrd)
+    initrd_final = loader.initrd
+    if loader.initrd:
+        rs, re_ = loader.initrd[0], _pa(loader.initrd[1])
+        if not _pfn_range_mapped(mb, rs, re_):
+            a = mb.phys_alloc_range(re_ - rs, PAGE, 0, max_pfn_mapped << 12)
+            if a:
+                res.add("initrd", a, a + re_ - rs)
+                initrd_final = (a, a + (loader.initrd[1] - loader.initrd[0]))
+            mb.phys_free(rs, re_ - rs)
+            res.items = [it for it in res.items if not (it[0] == "initrd" and it[1] == rs)]
+
     # --- acpi_boot_table_init(): every table except RSDP/RSDT/XSDT
     for (sig, addr, length) in loader.acpi_tables:
         if sig in ("RSDP", "RSDT", "XSDT") or not length:
@@ -185,4 +213,4 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
     second_dump = mb.dump()
     return EarlyBoot(profile=p, memblock=mb, reservations=res, direct_map=dm, numa=nres,
                      max_pfn=e820.max_pfn, max_pfn_mapped=max_pfn_mapped, first_dump=first_dump,
-                     second_dump=second_dump, trampoline=tramp, log=log)
+                     second_dump=second_dump, trampoline=tramp, initrd=initrd_final, log=log)
