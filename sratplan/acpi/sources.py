@@ -34,6 +34,7 @@ _f = m.finding
 _PATTERNS = {
     "acpidump_head": (rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", "M"),
     "hexline": (r"^\s*([0-9A-Fa-f]{4,8}):\s", ""),
+    "hexrun": (r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?", ""),
     "raw_head": (r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)", ""),
 }
 _compiled: dict = {}
@@ -181,6 +182,7 @@ def _hex_block(lines, start_index, path, table=None):
     Returns (bytes, index after the block).  Errors name the line, the table
     being read and the byte offset inside it where the damage starts."""
     hexline = _rx("hexline")
+    hexrun = _rx("hexrun")
     buf = bytearray()
     i = start_index
     n = len(lines)
@@ -200,6 +202,11 @@ def _hex_block(lines, start_index, path, table=None):
         # Up to 16 bytes as "HH" separated by single spaces (47 characters);
         # the ASCII column follows after two or more spaces (and "//" in iasl).
         chunk = line[pos:pos + 48].split("  ")[0]
+        if hexrun.fullmatch(chunk):
+            # the common line: nothing but "HH" tokens (one trailing space at most)
+            buf += bytes.fromhex(chunk)
+            i += 1
+            continue
         toks = chunk.split(" ")
         good = []
         for tok in toks:
