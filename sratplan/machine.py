@@ -24,6 +24,10 @@ DEFAULT_INITRD_SIZE = 64 << 20
 # capture): the kernel never makes more CPUs possible (prefill_possible_map
 # warns "... Processors exceeds NR_CPUS limit" and caps them).
 NR_CPUS = 8192
+# CONFIG_NR_CPUS of the Debian kernels ("setup_percpu: NR_CPUS:8192" in every
+# capture): the kernel never makes more CPUs possible (prefill_possible_map
+# warns "... Processors exceeds NR_CPUS limit" and caps them).
+NR_CPUS = 8192
 QEMU_OEMS = ("BOCHS", "BXPC")
 HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU",
                    "ORACLE")
@@ -180,12 +184,16 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     facts = None
     boot_oem_qemu = None
     if boot_facts is not None:
-        try:
-            with open(boot_facts, "rb") as fh:
-                text = fh.read(64 << 20).decode("utf-8", "replace")
-        except OSError as e:
-            raise InputError(f"cannot read boot facts: {e.strerror}", path=str(boot_facts)) from None
-        facts = parse_boot_log(text, path=str(boot_facts))
+        from .firmware.bootfacts import read_boot_facts
+
+        facts = read_boot_facts(boot_facts)       # a boot log, a boot_params zero page or a capture dir
+        text = ""
+        if facts.source == "log":
+            try:
+                with open(boot_facts, "rb") as fh:
+                    text = fh.read(1 << 20).decode("utf-8", "replace")
+            except OSError:
+                text = ""
         # the "ACPI: SIG 0xADDR LEN (vNN OEMID ...)" table lines name the firmware
         boot_oem_qemu = re.search(r"ACPI: [A-Z0-9]{4} 0x[0-9A-Fa-f]+ [0-9A-Fa-f]+ \(v\d\d (BOCHS|BXPC)", text)
         findings.extend(getattr(facts, "findings", ()))
@@ -244,11 +252,19 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     elif facts is not None and facts.ramdisk is not None:
         rd = tuple(facts.ramdisk)
     else:
-        top = _top_of_low_ram(e820_table.entries)
         # QEMU's linuxboot and GRUB load the initrd at the top of RAM below
-        # 4 GiB (QEMU leaves SeaBIOS's ACPI tables above it), never over the kernel
-        size = min(DEFAULT_INITRD_SIZE, max(0, (top - kend) // 2) & ~0xFFF)
-        rd = ((top - size) & ~0xFFF, top) if size >= (1 << 20) else None
+        # 4 GiB (QEMU leaves SeaBIOS's ACPI tables above it), inside one usable
+        # range and never over the kernel
+        rd = None
+        size = 0
+        for en in sorted((x for x in e820_table.entries if x.type == E820Type.RAM and x.start < 4 << 30),
+                         key=lambda x: -(x.start + x.size)):
+            top = min(en.start + en.size, 4 << 30) & ~0xFFF
+            lo = max(en.start, kend)
+            size = min(DEFAULT_INITRD_SIZE, max(0, (top - lo) // 2) & ~0xFFF)
+            if size >= (1 << 20) and (top - size) >= lo:
+                rd = (top - size, top)
+                break
         if rd:
             assumptions.append(f"initrd of {size >> 20} MiB placed by a QEMU/GRUB-style loader at the "
                                f"top of RAM below 4 GiB [{rd[0]:#x}-{rd[1] - 1:#x}]")
@@ -280,6 +296,9 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                     n += 1
         ncpu = max(n, 1)
         assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
+    if ncpu > NR_CPUS:
+        assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
+        ncpu = NR_CPUS
     if ncpu > NR_CPUS:
         assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
         ncpu = NR_CPUS
