@@ -125,3 +125,16 @@ def test_every_reader_module_imports_on_its_own():
                  "import sratplan.kernel.memblock_log", "import sratplan.replay", "import sratplan.acpi.sources"):
         r = subprocess.run([sys.executable, "-c", stmt], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, (stmt, r.stderr[-400:])
+
+
+def test_possible_cpus_are_capped_at_nr_cpus(tmp_path):
+    # fuzz-style extreme: 65,000 SRAT CPU entries took tens of seconds to
+    # plan; the kernel makes at most NR_CPUS (8192) CPUs possible
+    from sratplan.machine import NR_CPUS, load_machine
+
+    p = tmp_path / "SRAT"
+    p.write_bytes(build.srat([build.x2apic(i % 4, i) for i in range(NR_CPUS + 808)]
+                             + [build.mem(0, 0, 2 * G), build.mem(1, 4 * G, 4 * G)]))
+    m = load_machine([p])
+    assert m.loader.cpus == NR_CPUS
+    assert any("exceed NR_CPUS" in a for a in m.assumptions)
