@@ -268,13 +268,17 @@ def srat_domains(srat: m.SratTable) -> tuple[set[int], set[int]]:
     """(PXMs with enabled CPUs or initiators, PXMs with enabled memory), as Linux computes PXMs."""
     rev = srat.revision
     cpus, mems = set(), set()
+    kinds = {m.SratCpuAffinity: 1, m.SratMemAffinity: 3, m.SratX2apicCpuAffinity: 2, m.SratGiccAffinity: 2,
+             m.SratRintcAffinity: 2, m.SratGenericAffinity: 2}
     for s in srat.subtables:
-        if isinstance(s, m.SratCpuAffinity) and s.enabled:
-            cpus.add(s.pxm(rev))
-        elif isinstance(s, (m.SratX2apicCpuAffinity, m.SratGiccAffinity, m.SratRintcAffinity,
-                            m.SratGenericAffinity)) and s.enabled:
+        kind = kinds.get(s.__class__)
+        if kind is None or not s.flags & 1:   # not a CPU, initiator or memory entry, or disabled
+            continue
+        if kind == 2:
             cpus.add(s.proximity_domain)
-        elif isinstance(s, m.SratMemAffinity) and s.enabled:
+        elif kind == 1:
+            cpus.add(s.pxm(rev))
+        else:
             mems.add(s.pxm(rev))
     return cpus, mems
 
