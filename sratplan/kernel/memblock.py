@@ -67,6 +67,27 @@ class Region:
         return self.base + self.size
 
 
+def _region_maker():
+    # Region(b, s, f, n) without the frozen dataclass __init__: the slots are
+    # filled through their descriptors (views of 2,000-region arrays are
+    # taken many times per plan).
+    new = object.__new__
+    sets = [Region.__dict__[n].__set__ for n in ("base", "size", "flags", "nid")]
+
+    def make(b, s, f, n, new=new, cls=Region, sb=sets[0], ss=sets[1], sf=sets[2], sn=sets[3]):
+        r = new(cls)
+        sb(r, b)
+        ss(r, s)
+        sf(r, f)
+        sn(r, n)
+        return r
+
+    return make
+
+
+_region = _region_maker()
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Immutable copy of the allocator state (see :meth:`Memblock.snapshot`)."""
@@ -102,10 +123,10 @@ class _Type:
         return len(self.base)
 
     def region(self, i: int) -> Region:
-        return Region(self.base[i], self.size[i], self.flags[i], self.nid[i])
+        return _region(self.base[i], self.size[i], self.flags[i], self.nid[i])
 
     def regions(self) -> tuple[Region, ...]:
-        return tuple(Region(b, s, f, n) for b, s, f, n in zip(self.base, self.size, self.flags, self.nid))
+        return tuple(map(_region, self.base, self.size, self.flags, self.nid))
 
     def insert(self, i: int, base: int, size: int, nid: int, flags: int) -> None:
         # memblock_insert_region
