@@ -227,6 +227,28 @@ class DirectMap:
         self.max_pfn_mapped = max(self.max_pfn_mapped, ret >> 12)
         return ret
 
+    def _memory_end_below(self, limit):
+        """The highest page-aligned end of memory below ``limit`` (0: none),
+        as init_range_memory_mapping() rounds the regions."""
+        best = 0
+        for r in self.mb.memory:
+            s = ((r.base + 4095) >> 12) << 12
+            e = ((r.base + r.size) >> 12) << 12
+            if s < e and s < limit:
+                best = max(best, min(e, limit))
+        return best
+
+    def _memory_start_from(self, start):
+        """The lowest page-aligned memory address at or above ``start``
+        (``1 << 64`` when none)."""
+        best = 1 << 64
+        for r in self.mb.memory:
+            s = ((r.base + 4095) >> 12) << 12
+            e = ((r.base + r.size) >> 12) << 12
+            if s < e and e > start:
+                best = min(best, max(s, start))
+        return best
+
     def init_range_memory_mapping(self, r_start, r_end):
         mapped = 0
         for r in list(self.mb.memory):
@@ -256,6 +278,14 @@ class DirectMap:
         last_start = real_end
         mapped = 0
         while last_start > map_start:
+            # while mapped < step, chunks holding no memory change nothing but
+            # last_start: jump to the chunk with the highest memory below (the
+            # kernel walks a 16 TiB hole 2 MiB at a time, 8M iterations)
+            skip = max(map_start, _rup(self._memory_end_below(last_start), step))
+            if mapped < step and skip < _rdown(last_start - 1, step):
+                last_start = skip
+                self.min_pfn_mapped = last_start >> 12
+                continue
             if last_start > step:
                 start = _rdown(last_start - 1, step)
                 if start < map_start:
@@ -276,6 +306,12 @@ class DirectMap:
         self.min_pfn_mapped = start >> 12
         mapped = 0
         while start < map_end:
+            # likewise bottom-up: empty chunks below the next memory are skipped
+            if step and mapped < step:
+                skip = min(map_end, _rdown(self._memory_start_from(start), step))
+                if skip > start:
+                    start = skip
+                    continue
             if step and map_end - start > step:
                 nxt = min(_rup(start + 1, step), map_end)
             else:
