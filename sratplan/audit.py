@@ -336,6 +336,8 @@ def _content_key(inp: AuditInput, opts, stat_cache: dict) -> str | None:
             st = os.stat(p)
         except OSError:
             return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
         sk = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         digest = stat_cache.get(sk)
         if digest is None:
