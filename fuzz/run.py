@@ -145,6 +145,8 @@ def run_mutate(args) -> int:
         if s:
             by_target.setdefault(names[s[0] % len(names)], []).append(s)
     for s in list(corpus):
+        if args.seconds and time.monotonic() - t0 >= args.seconds:
+            break                      # a slow machine still keeps the time budget
         one(s)
     while True:
         if args.inputs and n >= args.inputs:
