@@ -158,15 +158,46 @@ def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possib
                 res.add("other", a, a + size)
 
     # mem_init() -> pci_iommu_alloc() -> swiotlb
-    if max_possible_pfn > (SZ_4G >> 12) and not cmdline_has(cmdline, "iommu=off"):
+    nslabs, disabled = swiotlb_slabs(cmdline)
+    if nslabs is not None:
+        swiotlb_bytes = nslabs << 11
+    if max_possible_pfn > (SZ_4G >> 12) and not cmdline_has(cmdline, "iommu=off") and not disabled:
         a = mb.alloc_low(swiotlb_bytes, PAGE)
         if a:
             lb.swiotlb = (a, a + swiotlb_bytes)
             res.add("other", a, a + swiotlb_bytes)
-            meta = p.swiotlb_meta_bytes * (swiotlb_bytes // (64 << 20))
+            meta = p.swiotlb_meta_bytes * (swiotlb_bytes >> 11) // 32768
             if meta:
                 mb.alloc(meta, PAGE)
     return lb
+
+
+def swiotlb_slabs(cmdline):
+    """kernel/dma/swiotlb.c:setup_io_tlb_npages(): ``swiotlb=<slabs>[,<areas>][,force|noforce]``;
+    slabs are 2 KiB, rounded up to IO_TLB_SEGSIZE (128).  Returns (slabs or
+    None for the 64 MiB default, disabled)."""
+    get = getattr(cmdline, "get", None)
+    val = get("swiotlb") if get else None
+    if not val:
+        return None, False
+    nslabs = None
+    digits = ""
+    i = 0
+    while i < len(val) and (val[i].isdigit() or (i == 1 and val[:2].lower() == "0x") or
+                            (val[:2].lower() == "0x" and val[i].lower() in "abcdef")):
+        digits += val[i]
+        i += 1
+    rest = val[i:]
+    if digits:
+        try:
+            n = int(digits, 0)
+            nslabs = -(-n // 128) * 128 if n else None
+        except ValueError:
+            nslabs = None
+    parts = [x for x in rest.split(",") if x]
+    if parts and parts[0].isdigit():
+        parts = parts[1:]                      # the number of areas (6.x)
+    return nslabs, bool(parts) and parts[0] == "noforce"
 
 
 def cmdline_has(cmdline, token: str) -> bool:
