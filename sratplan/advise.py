@@ -182,6 +182,12 @@ def _blocker(plan, findings, movable, srat_hot_nodes):
         if f.code == "NO_SRAT":
             return "no SRAT: nothing marks memory hotpluggable"
     cleared = [n for n in plan.nodes if n.hotplug_cleared_by]
+    fixed = {"kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_data"}
+    stuck = [n for n in srat_hot_nodes if set(n.hotplug_cleared_by) & fixed]
+    if srat_hot_nodes and len(stuck) == len(srat_hot_nodes):
+        n = stuck[0]
+        what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by if x in fixed)
+        return f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}"
     if srat_hot_nodes and not movable:
         return "movable_node is not given, so hotpluggable SRAT memory goes to kernel zones"
     if cleared and not any(n.hotplug for n in plan.nodes):

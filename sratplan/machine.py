@@ -105,6 +105,12 @@ def guess_arch(tables) -> str:
     oem = _oem(srat)
     if oem.startswith("LOONGS"):
         return "loongarch64"
+    if oem in QEMU_OEMS:
+        # QEMU's x86 SRAT always starts node 0 with [0, 640K) (hw/i386/acpi-build.c
+        # build_srat); its LoongArch SRAT reuses the LAPIC subtable but not the hole
+        mems = [s for s in srat.subtables if type(s).__name__ == "SratMemAffinity" and s.address_length]
+        if mems and not any(m.base_address == 0 and m.address_length == 0xA0000 for m in mems):
+            return "loongarch64"
     return "x86_64"
 
 

@@ -304,7 +304,7 @@ def plan(machine, advise_more: bool = True) -> Plan:
     from .errors import PlanError
 
     if machine.arch != "x86_64":
-        raise PlanError(f"not planned: {machine.arch} (the tables are from an {machine.arch} machine; the planner "
+        raise PlanError(f"not planned: {machine.arch} (the tables describe a {machine.arch} machine; the planner "
                         "models x86-64 Linux) - 'sratplan decode' checks the tables themselves")
     sim = simulate(machine)
     p = machine.profile
