@@ -175,14 +175,15 @@ def simulate(machine) -> Simulation:
     numa = early.numa
     # early_cpu_to_node(): SRAT APIC -> node for CPUs in table order, the
     # rest round-robin over online nodes (numa_init_array)
+    # numa_init_array() runs before any CPU has a node, so CPU i first gets
+    # the i-th online node round robin; init_cpu_to_node() then moves the CPUs
+    # whose APIC id the SRAT lists to their SRAT node
     online = sorted(numa.online) or [0]
     cpu_nodes = []
     if numa.mode == "srat" and numa.srat is not None:
         cpu_nodes = [c.node for c in numa.srat.cpus][:ld.cpus]
-    i = 0
     while len(cpu_nodes) < ld.cpus:
-        cpu_nodes.append(online[i % len(online)])
-        i += 1
+        cpu_nodes.append(online[len(cpu_nodes) % len(online)])
     mpp = max(early.max_pfn, numa.srat.max_possible_pfn if numa.srat else 0)
     crash = ()
     if machine.cmdline.crashkernel:

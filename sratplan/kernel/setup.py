@@ -159,6 +159,10 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
         tramp = mb.find_in_range(0, ISA_END, p.trampoline_size, PAGE)
         if tramp:
             reserve("low_1m", tramp, p.trampoline_size)
+            # crash_reserve_low_1M(): with crashkernel= all of [0, 1M) is
+            # reserved so the kdump kernel can reuse it
+            if cmdline.crashkernel:
+                reserve("low_1m", 0, ISA_END)
         reserve("low_1m", 0, 64 << 10)
     else:
         tramp = mb.phys_alloc_range(p.trampoline_size, PAGE, 0, ISA_END)

@@ -13,6 +13,26 @@ from sratplan.plan import plan
 from truthcases import case_dirs, case_id, load_truth, machine_for
 
 CASES = [c for c in case_dirs() if load_truth(c[1]).get("zones")]
+
+# Boots whose kernel onlined memory at boot that no input describes: Debian
+# 6.12/7.2 default auto_online_blocks to "online", so a cold-plugged DIMM (an
+# ACPI memory device in the DSDT, which sratplan does not read) comes up as
+# ZONE_MOVABLE during boot.  Zones and blocks of those boots cannot be
+# predicted from the inputs.
+NOT_FROM_INPUTS = {"6.12/s31_qemu_3n_numa_dist_slots_dimm", "7.2/s31_qemu_3n_numa_dist_slots_dimm"}
+
+
+def _params(strict_xfail: bool):
+    out = []
+    for c in CASES:
+        if strict_xfail and case_id(c) in NOT_FROM_INPUTS:
+            out.append(pytest.param(c, id=case_id(c), marks=pytest.mark.xfail(
+                strict=True, reason="memory onlined at boot from a DSDT memory device sratplan cannot see")))
+        else:
+            out.append(pytest.param(c, id=case_id(c)))
+    return out
+
+
 _cache: dict = {}
 
 
@@ -41,7 +61,7 @@ def test_nodes_hotplug_node_data(kd):
     assert {n.node: n.movable_start_pfn for n in p.nodes if n.movable_start_pfn} == ms
 
 
-@pytest.mark.parametrize("kd", CASES, ids=[case_id(c) for c in CASES])
+@pytest.mark.parametrize("kd", _params(True))
 def test_zones(kd):
     p, t = _plan(kd)
     for nid, zones in t["zones"].items():
@@ -54,7 +74,7 @@ def test_zones(kd):
             assert abs(pz.managed - z["managed"]) <= tol, f"node {nid} {zname} managed {pz.managed} vs {z['managed']}"
 
 
-@pytest.mark.parametrize("kd", CASES, ids=[case_id(c) for c in CASES])
+@pytest.mark.parametrize("kd", _params(True))
 def test_memory_blocks(kd):
     p, t = _plan(kd)
     mb = t["memory_blocks"]
@@ -62,7 +82,10 @@ def test_memory_blocks(kd):
     pred = {}
     for r in p.blocks:
         for b in range(r.first, r.last + 1):
-            pred[b] = (r.node, r.valid_zones)
+            # the oracle records the last node link in shell glob order
+            # (memoryN/node*), not mem->nid, for a block linked to several nodes
+            node = max(r.nodes, key=lambda n: f"node{n}") if len(r.nodes) > 1 else r.node
+            pred[b] = (node, r.valid_zones)
     boot = [b for b in mb["blocks"] if b["state"] == "online"]
     for b in boot:
         assert pred.get(b["block"]) == (b["node"], " ".join(b["valid_zones"])), f"block {b['block']}"
