@@ -167,9 +167,13 @@ def test_every_lane_shows_what_the_plan_says(ex_plan):
 def test_every_kernel_truth_boot_draws():
     """All kernel-truth boots (fixtures/kernel, offline ones included): a
     well-formed picture naming every node's memory and NODE_DATA."""
-    from truthcases import case_dirs, machine_for
+    from truthcases import case_dirs, load_truth, machine_for
 
-    cases = case_dirs(include_offline=True)
+    # Boots that reached the page allocator (truth.json has zones), as in
+    # test_kernel_truth: a boot that panicked in setup_arch (e820 e09,
+    # memmap=exactmap with one range) printed no memory layout to compare
+    # with and reserved no kernel image (truth.json kernel_image is empty).
+    cases = [c for c in case_dirs(include_offline=True) if load_truth(c[1]).get("zones")]
     if not cases:
         pytest.skip("no kernel-truth cases in fixtures/kernel")
     for kernel, d in cases:
