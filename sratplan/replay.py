@@ -42,11 +42,17 @@ from dataclasses import dataclass, field
 
 from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
+from .kernel.cmdline import parse_cmdline, resolve_crashkernel
 from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
+from .kernel.mm_init import swiotlb_slabs
 from .kernel.numa import NumaMeminfo
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 
 SZ_1M = 1 << 20
+SZ_4G = 1 << 32
+# arch/x86/kernel/setup.c (5.10, x86-64): CRASH_ALIGN, CRASH_ADDR_HIGH_MAX
+CRASH_ALIGN = 16 << 20
+CRASH_ADDR_HIGH_MAX = 64 << 40
 ULLONG_MAX = (1 << 64) - 1
 
 SCHEMA = "sratplan.replay/1"
@@ -218,6 +224,8 @@ class _Replayer:
         self._doubles_seen: set[int] = set()
         self._consumed: set[int] = set()
         self.numa_dummy = False
+        self._crash_req = None          # CrashkernelRequest, False (none), None (not read yet)
+        self._crash_stage = None        # None -> "main" | "main_high" -> "done"
 
     # ------------------------------------------------------------------ run
     def run(self) -> ReplayResult:
@@ -257,9 +265,15 @@ class _Replayer:
             return self._request(ev, i, e)
         if k == "reserve" and e.caller_fn == "memblock_alloc_range_nid":
             # an allocation whose request is not logged: memblock_phys_alloc_try_nid
-            # from alloc_node_data (the only such caller in x86 boots)
+            # from alloc_node_data, or (5.10, which logs no memblock_phys_alloc_range
+            # request) reserve_crashkernel / reserve_crashkernel_low
             self._maybe_register(e)
+            if not self._followed_by_node_data(ev, i, e) and self._crash_reserve_follows(ev, i):
+                return self._crashkernel(i, e)
             return self._node_data(ev, i, e)
+        if k == "crashkernel":
+            self._crashkernel_message(ev, i, e)
+            return i + 1
         if k == "reserve" and e.caller_fn == "memblock_double_array":
             return self._doubled_array(i, e)
         if k == "reserve" and e.caller_fn in _FOUND_THEN_RESERVED and not (e.base == 0 and e.size == SZ_1M):
@@ -399,6 +413,97 @@ class _Replayer:
         if res is not None:
             self._consumed.add(j)
         return i + 1
+
+    @staticmethod
+    def _followed_by_node_data(ev, i: int, e: mlog.Event) -> bool:
+        return any(f.kind == "node_data" and f.base == e.base for f in ev[i + 1:i + 4])
+
+    @staticmethod
+    def _crash_reserve_follows(ev, i: int) -> bool:
+        """A crashkernel message before the next memblock operation other than
+        the low part's reservation: "Reserving …MB of [low ]memory at …MB for
+        crashkernel" (or "Cannot reserve …MB crashkernel low memory")."""
+        for f in ev[i + 1:i + 4]:
+            if f.kind == "crashkernel":
+                return f.func in ("main", "low", "low_failed")
+            if not (f.kind == "reserve" and f.caller_fn == "memblock_alloc_range_nid"):
+                return False
+        return False
+
+    # ---------------------------------------------------------- crashkernel
+    def _crash_request(self):
+        """What reserve_crashkernel() asks for (5.10: parse_crashkernel against
+        memblock_phys_mem_size(), then the ,high form)."""
+        if self._crash_req is None:
+            raw = self.log.cmdline or ""
+            req, _ = resolve_crashkernel(raw, self.mb.memory_size(), self.p) if "crashkernel=" in raw else (None, ())
+            self._crash_req = req or False
+        return self._crash_req or None
+
+    def _crash_attempts(self, low: bool):
+        """The memblock_phys_alloc_range() calls of arch/x86/kernel/setup.c
+        (5.10), as (size, align, start, end), tried in order until one
+        succeeds."""
+        req = self._crash_request()
+        if req is None:
+            return []
+        if low:
+            # reserve_crashkernel_low(): ",low" or max(swiotlb + 8M, 256M), below 4G
+            size = req.low_size
+            if size is None:
+                nslabs, _ = swiotlb_slabs(parse_cmdline(self.log.cmdline or "", self.p))
+                size = max((nslabs << 11 if nslabs else 64 << 20) + (8 << 20), 256 << 20)
+            return [(size, CRASH_ALIGN, 0, SZ_4G)] if size else []
+        if req.base:
+            # a fixed base: only [base, base + size) will do
+            return [(req.size, SZ_1M, req.base, req.base + req.size)]
+        tries = [] if req.high else [(req.size, CRASH_ALIGN, CRASH_ALIGN, SZ_4G)]
+        return tries + [(req.size, CRASH_ALIGN, CRASH_ALIGN, CRASH_ADDR_HIGH_MAX)]
+
+    def _crash_alloc(self, res: mlog.Event | None, line: int, caller: str) -> None:
+        """Replay one crashkernel part: main first, then (main above 4 GiB)
+        the low part; *res* is the kernel's reservation (None: it failed)."""
+        low = self._crash_stage == "main_high"
+        attempts = self._crash_attempts(low)
+        self._crash_stage = "done" if low else "main"
+        if not attempts:
+            if res is not None:
+                self.notes.append(f"line {res.line}: crashkernel reservation the command line does not ask for; "
+                                  "applied as is")
+                self._plain(res)
+            return
+        start = len(self.mb.trace)
+        got = 0
+        for size, align, lo, hi in attempts:
+            got = self.mb.phys_alloc_range(size, align, lo, hi)
+            if got:
+                break
+        if got >= SZ_4G and not low:
+            self._crash_stage = "main_high"
+        name = "reserve_crashkernel_low" if low else "reserve_crashkernel"
+        req = mlog.Event("request", line, size=size, align=align, min_addr=lo, max_addr=hi,
+                         func=name, caller=caller)
+        self._record(req, name, -1, got, res, start)
+        if res is not None and res.size != size:
+            self.notes.append(f"line {res.line}: the kernel reserved {res.size:#x} bytes for the crash kernel, "
+                              f"the command line asks for {size:#x}")
+
+    def _crashkernel(self, i: int, e: mlog.Event) -> int:
+        self._crash_alloc(e, e.line, "reserve_crashkernel_low" if self._crash_stage == "main_high"
+                          else "reserve_crashkernel")
+        return i + 1
+
+    def _crashkernel_message(self, ev, i: int, e: mlog.Event) -> None:
+        """A failed crashkernel attempt prints no reservation.  6.1+ log the
+        memblock_phys_alloc_range request (replayed as any request); 5.10 does
+        not, so the attempt is replayed here."""
+        if e.func not in ("failed", "low_failed"):
+            return
+        if self.allocs and self.allocs[-1].line == e.line - 1 and not self.allocs[-1].actual:
+            return                                    # the logged request, already replayed
+        if e.func == "failed" and self._crash_stage is None or \
+                e.func == "low_failed" and self._crash_stage == "main_high":
+            self._crash_alloc(None, e.line, "reserve_crashkernel")
 
     def _node_data(self, ev, i: int, e: mlog.Event) -> int:
         """alloc_node_data(nid): memblock_phys_alloc_try_nid(size, SMP_CACHE_BYTES, nid);

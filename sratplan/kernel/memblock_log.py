@@ -62,6 +62,11 @@ _SRAT_MEM = re.compile(
 _FAKING = re.compile(rf"^Faking a node at \[mem (?P<a>{_HEX})-(?P<b>{_HEX})\]")
 _NODE_DATA = re.compile(rf"^NODE_DATA\((?P<nid>\d+)\) allocated \[mem (?P<a>{_HEX})-(?P<b>{_HEX})\]")
 _NUMA_OFF = ("No NUMA configuration found", "NUMA turned off")
+# arch/x86/kernel/setup.c (5.10, 6.1): reserve_crashkernel / reserve_crashkernel_low
+_CRASH = re.compile(
+    r"^(?:Reserving (?P<size>\d+)MB of (?P<low>low )?memory at (?P<at>\d+)MB for crashkernel"
+    r"|crashkernel reservation failed - (?P<failed>.*)"
+    r"|Cannot reserve (?P<lowfail>\d+)MB crashkernel low memory)")
 
 MAX_LINE = 4096          # longer lines are not kernel messages; skipped
 
@@ -73,7 +78,8 @@ class Event:
     kind: ``add``, ``add_node``, ``remove``, ``reserve``, ``phys_free``,
     ``free_late``, ``request``, ``doubled``, ``dump`` (see :class:`Dump`),
     ``srat_mem``, ``numa_fallback``, ``fake_node``, ``node_data``,
-    ``ramdisk``, ``acpi``.
+    ``ramdisk``, ``acpi``, ``crashkernel`` (func ``main``, ``low``,
+    ``failed`` or ``low_failed``; base/size in bytes as printed in MB).
     """
 
     kind: str
@@ -255,6 +261,17 @@ def parse(text: str) -> MemblockLog:
         if m:
             a, b = int(m["a"], 16), int(m["b"], 16)
             events.append(Event("node_data", lineno, base=a, size=b - a + 1, nid=int(m["nid"]), text=body))
+            continue
+        m = _CRASH.match(body)
+        if m:
+            if m["size"] is not None:
+                events.append(Event("crashkernel", lineno, base=int(m["at"]) << 20, size=int(m["size"]) << 20,
+                                    func="low" if m["low"] else "main", text=body))
+            elif m["failed"] is not None:
+                events.append(Event("crashkernel", lineno, func="failed", text=body))
+            else:
+                events.append(Event("crashkernel", lineno, size=int(m["lowfail"]) << 20, func="low_failed",
+                                    text=body))
             continue
         if body.startswith("RAMDISK: "):
             events.append(Event("ramdisk", lineno, text=body))
