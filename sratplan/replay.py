@@ -133,6 +133,9 @@ class ReplayResult:
     dumps: tuple[DumpResult, ...]
     seeded: tuple[Region, ...]            # reservations taken from the first dump
     notes: tuple[str, ...] = field(default=())
+    # allocator reservations (memblock_alloc_range_nid) with no request line the
+    # replay could pair them with, applied as printed: (line, base, size)
+    unrequested: tuple[tuple[int, int, int], ...] = field(default=())
 
     @property
     def alloc_matches(self) -> int:
@@ -161,6 +164,8 @@ class ReplayResult:
                                     for r in self.seeded],
             "allocations": [a.to_json() for a in self.allocations],
             "dumps": [d.to_json() for d in self.dumps],
+            "unrequested_reservations": [{"line": ln, "base": _h(b), "size": _h(sz)}
+                                         for ln, b, sz in self.unrequested],
             "notes": list(self.notes),
         }
 
@@ -217,6 +222,7 @@ class _Replayer:
         self.dumps: list[DumpResult] = []
         self.seeded: list[Region] = []
         self.notes: list[str] = []
+        self.unrequested: list[tuple[int, int, int]] = []
         self.stage = "early"        # early -> e820 -> low1m -> mapped
         self.kho_marked = False
         self.numa: NumaMeminfo | None = None    # current attempt, not yet registered
@@ -242,7 +248,8 @@ class _Replayer:
                     raise LimitError(f"more than {MAX_REGIONS} memblock.{which} regions; "
                                      "not a boot this tool can replay", path=self.path, line=e.line)
         return ReplayResult(self.path, self.log.release, self.p.name, self.note, self.movable,
-                            tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes))
+                            tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes),
+                            tuple(self.unrequested))
 
     def _step(self, ev, i: int, e: mlog.Event) -> int:
         k = e.kind
@@ -470,6 +477,7 @@ class _Replayer:
             if res is not None:
                 self.notes.append(f"line {res.line}: crashkernel reservation the command line does not ask for; "
                                   "applied as is")
+                self.unrequested.append((res.line, res.base, res.size))
                 self._plain(res)
             return
         start = len(self.mb.trace)
@@ -515,6 +523,7 @@ class _Replayer:
                 break
         if nid is None:
             self.notes.append(f"line {e.line}: allocator reservation without a request line; applied as is")
+            self.unrequested.append((e.line, e.base, e.size))
             self._plain(e)
             return i + 1
         start = len(self.mb.trace)
