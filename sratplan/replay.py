@@ -28,7 +28,10 @@ What the log does not print is reconstructed from the kernel source:
   (``numa_cleanup_meminfo``), set on memory and reserved, and
   ``numa_clear_kernel_node_hotplug`` runs;
 * ``NODE_DATA(n)`` allocations (``memblock_phys_alloc_try_nid``, which prints
-  no request line) are predicted from their size and node.
+  no request line) are predicted from their size and node;
+* 5.10 crash kernel reservations (``memblock_phys_alloc_range`` prints no
+  request line in 5.10) are predicted from ``crashkernel=`` with the windows of
+  arch/x86/kernel/setup.c:reserve_crashkernel / reserve_crashkernel_low.
 
 After a disagreement the engine is put back on the kernel's track (the
 allocation is moved to where the kernel put it, a dump's regions are loaded),

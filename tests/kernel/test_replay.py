@@ -161,6 +161,31 @@ def test_5_10_trampoline_is_bottom_up_below_the_kernel_with_movable_node():
         assert len(t) == 1 and t[0].predicted == t[0].actual == addr
 
 
+def test_5_10_crashkernel_is_predicted_from_the_command_line():
+    # 5.10 logs no request for memblock_phys_alloc_range: the replay derives
+    # the windows from crashkernel= (arch/x86/kernel/setup.c:reserve_crashkernel)
+    def crash(rel):
+        r = replay_text(_log(rel))
+        assert r.ok and not r.unrequested
+        return [(a.func, a.size, a.min_addr, a.max_addr, a.actual) for a in r.allocations
+                if a.func.startswith("reserve_crashkernel")]
+
+    # ",high": straight to [16M, 64T), then 256M below 4G for the low part
+    assert crash("5.10/s03_movable_node_crashkernel_512M_high") == [
+        ("reserve_crashkernel", 512 << 20, 16 << 20, 64 << 40, 0x15f000000),
+        ("reserve_crashkernel_low", 256 << 20, 0, 1 << 32, 0xaf000000)]
+    # 3G does not fit below 4G: the second window (only the attempt that
+    # succeeded is listed)
+    assert crash("5.10/s13_crashkernel_3G_falls_back_high")[0][2:] == (16 << 20, 64 << 40, 0x17f000000)
+    # size@base inside the hotplug node under movable_node: the only window is
+    # [7G, 7G+256M), memblock skips hotplug memory, the kernel prints "memory is in use"
+    assert crash("5.10/s23_crashkernel_fixed_base_in_hp_node") == [
+        ("reserve_crashkernel", 256 << 20, 7 << 30, (7 << 30) + (256 << 20), 0)]
+    # 5.10 compares the range syntax with the unrounded RAM size (8191M < 8G):
+    # 128M, where 6.1+ (rounded up to 8G) reserve 384M
+    assert crash("5.10/s27_crashkernel_range_syntax_boundary")[0][1] == 128 << 20
+
+
 def test_a_disagreement_is_reported_once_and_the_replay_stays_in_step():
     # make one request ask for memory below 4 GiB: the engine places it there,
     # the kernel's reservation (above 4 GiB) is then applied in its place, so
