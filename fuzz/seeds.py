@@ -71,9 +71,15 @@ def binary_tables() -> list[bytes]:
     return [p.read_bytes() for p in ps]
 
 
+def regressions() -> list:
+    """The raw reproducers of past hangs (fuzz/regressions/), already encoded."""
+    d = ROOT / "fuzz" / "regressions"
+    return sorted(p for p in d.iterdir() if p.is_file() and p.suffix != ".md") if d.is_dir() else []
+
+
 def seeds() -> list[bytes]:
     """Every seed, encoded for :func:`fuzz.targets.run_one`."""
-    out: list[bytes] = []
+    out: list[bytes] = [p.read_bytes() for p in regressions()]
     tabs = binary_tables()
     out += [encode("decode", b) for b in tabs]
     out += [encode("read_tables", b) for b in tabs[:20]]

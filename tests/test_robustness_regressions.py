@@ -171,3 +171,27 @@ def test_direct_map_skips_empty_chunks_exactly(monkeypatch):
     # and the 16 TiB hole now takes no time to cross
     with_hole = _holey_map(monkeypatch, False, True, 16 << 40)
     assert with_hole[0] == (16 << 40) + 4 * G
+
+
+def test_fuzz_reproducers_finish_within_the_contract():
+    # the raw inputs the fuzzer hung on: each now answers in seconds
+    import signal
+
+    from fuzz import seeds, targets
+
+    def fire(signum, frame):
+        raise TimeoutError("hang")
+
+    files = seeds.regressions()
+    assert len(files) >= 9
+    old = signal.signal(signal.SIGALRM, fire)
+    try:
+        for p in files:
+            signal.setitimer(signal.ITIMER_REAL, 20)
+            try:
+                feat = targets.run_one(p.read_bytes())
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            assert feat[1] == "ok", (p.name, feat)
+    finally:
+        signal.signal(signal.SIGALRM, old)
