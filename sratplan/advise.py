@@ -45,6 +45,9 @@ def advise(plan, advise_more: bool = True):
         findings.extend(m.slit.findings)
     sim = plan.sim
     numa = sim.early.numa
+    # the kernel's own e820 edits (mem=, memmap=): e.g. a user map it panics on
+    known = {(f.code, f.message) for f in findings}
+    findings.extend(f for f in sim.e820.findings if (f.code, f.message) not in known)
     srat_hot_nodes = [n for n in plan.nodes if n.hotplug_in_srat]
     movable = cl.movable_node
 
@@ -177,6 +180,8 @@ def advise(plan, advise_more: bool = True):
 
 def _blocker(plan, findings, movable, srat_hot_nodes):
     for f in findings:
+        if f.code == "E820_USER_MAP_INVALID":
+            return "the kernel panics while parsing the command line's memory map (memmap=exactmap needs two ranges)"
         if f.code == "SRAT_NOT_USED":
             return f.message
         if f.code == "NO_SRAT":

@@ -16,8 +16,8 @@ class _Progress:
     """A progress line on stderr, shown once the audit takes more than a
     moment: rewritten in place on a terminal, every few seconds otherwise."""
 
-    def __init__(self, stream=sys.stderr, after: float = 1.0):
-        self.stream, self.after = stream, after
+    def __init__(self, stream=None, after: float = 1.0):
+        self.stream, self.after = (stream if stream is not None else sys.stderr), after
         self.t0 = time.monotonic()
         self.last = 0.0
         self.tty = hasattr(stream, "isatty") and stream.isatty()

@@ -106,6 +106,11 @@ def _edit_lines(text: str) -> list[str]:
 
 @pytest.mark.parametrize("d", CAPTURES, ids=_id)
 def test_capture(d: Path):
+    if d.name == "s31_qemu_3n_numa_dist_slots_dimm":
+        # a cold-plugged DIMM (DSDT memory device) was hot-added during boot:
+        # /sys/firmware/memmap and /proc/iomem list it as System RAM
+        # (firmware_map_add_hotplug), the boot-time e820 sources do not
+        pytest.xfail("hot-added DIMM appears in memmap/iomem only")
     kv = _kernel_of(d)
     profile = get_profile(kv)
     dmesg = (d / "dmesg.txt").read_text()
