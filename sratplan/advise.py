@@ -276,12 +276,14 @@ def recommend(plan, srat_hot_nodes):
                        "their size) instead of taking it from kernel zones")
     new = format_cmdline(cl, remove=tuple(remove), add=tuple(add))
     effect = None
+    trials: dict = {}           # command line -> its plan, so it is planned once
     if "movable_node" in add:
         # only worth adding when it makes something removable
         try:
             from .plan import plan as _plan
 
             trial = _plan(_replace(m, cmdline=parse_cmdline(new, p), findings=()), advise_more=False)
+            trials[new] = trial
             if not trial.verdict.get("hot_removable") and not plan.verdict.get("hot_removable"):
                 add.remove("movable_node")
                 why[0] = ("movable_node would not help: " + (trial.verdict.get("blocker") or "no node stays "
@@ -294,7 +296,8 @@ def recommend(plan, srat_hot_nodes):
         try:
             from .plan import plan as _plan
 
-            alt = _plan(_replace(m, cmdline=parse_cmdline(new, p), findings=()), advise_more=False)
+            alt = trials.get(new) or _plan(_replace(m, cmdline=parse_cmdline(new, p), findings=()),
+                                           advise_more=False)
             v = alt.verdict
             effect = {"movable": _movable_gib(alt), "hot_removable": v.get("hot_removable"),
                       "bytes": v.get("bytes"), "nodes": v.get("nodes")}
