@@ -183,30 +183,54 @@ class NumaMeminfo:
 
     def _merge_same_node_only(self) -> None:
         """_merge() when no blocks of different nodes overlap: the same (i, j)
-        order, but j only visits later blocks of i's node."""
+        order, but j only visits later blocks of i's node.
+
+        "Does the merged span touch another node's block?" is answered from
+        an index of all blocks sorted by start with, per prefix, the furthest
+        end and the furthest end of a *different* node than that one, plus
+        the few blocks grown since the index was built.  Blocks only grow, and
+        a block absorbed by a merge lies inside its node's grown block, so a
+        stale index plus the grown blocks gives the exact answer."""
         order = self.blks
         dead = set()
         by_nid: dict = {}
         for b in order:
             by_nid.setdefault(b[2], []).append(b)
         pos = {id(b): k for k, b in enumerate(order)}
-        version = 0
-        cache: dict = {}
+        index = None
+        grown: list = []
+
+        def build():
+            alive = sorted((b for b in order if id(b) not in dead), key=lambda b: b[0])
+            starts, best_e, best_n, second_e = [], [], [], []
+            be, bn, se = -1, None, -1
+            for b0, b1, bnid in alive:
+                if bnid == bn:
+                    be = max(be, b1)
+                elif b1 > be:
+                    se, be, bn = be, b1, bnid
+                else:
+                    se = max(se, b1)
+                starts.append(b0)
+                best_e.append(be)
+                best_n.append(bn)
+                second_e.append(se)
+            return starts, best_e, best_n, second_e
+
+        def other_hits(nid, start, end):
+            starts, best_e, best_n, second_e = index
+            k = bisect.bisect_left(starts, end)
+            if k > 0:
+                lim = best_e[k - 1] if best_n[k - 1] != nid else second_e[k - 1]
+                if lim > start:
+                    return True
+            return any(g[2] != nid and g[0] < end and g[1] > start for g in grown)
+
+        index = build()
         for bi in order:
             if id(bi) in dead:
                 continue
             nid = bi[2]
-            hit = cache.get(nid)
-            if hit is None or hit[0] != version:
-                other = sorted((b[0], b[1]) for b in order if b[2] != nid and id(b) not in dead)
-                o_max = []
-                mx = -1
-                for _, e in other:
-                    mx = max(mx, e)
-                    o_max.append(mx)
-                hit = (version, [x[0] for x in other], o_max)
-                cache[nid] = hit
-            _, o_starts, o_max = hit
             me = pos[id(bi)]
             for bj in by_nid[nid]:
                 if pos[id(bj)] <= me or id(bj) in dead:
@@ -215,16 +239,18 @@ class NumaMeminfo:
                     self.log.append(f"Warning: node {nid} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] overlaps "
                                     f"with itself [mem {bj[0]:#010x}-{bj[1] - 1:#010x}]")
                 start, end = min(bi[0], bj[0]), max(bi[1], bj[1])
-                k = bisect.bisect_left(o_starts, end)
-                if k > 0 and o_max[k - 1] > start:
+                if other_hits(nid, start, end):
                     continue
                 self.log.append(
                     f"NUMA: Node {nid} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] + "
                     f"[mem {bj[0]:#010x}-{bj[1] - 1:#010x}] -> [mem {start:#010x}-{end - 1:#010x}]")
                 bi[0], bi[1] = start, end
                 dead.add(id(bj))
-                version += 1
-                cache[nid] = (version, o_starts, o_max)
+                if not grown or grown[-1] is not bi:
+                    grown.append(bi)
+                if len(grown) > 64:
+                    index = build()
+                    grown = []
         self.blks[:] = [b for b in order if id(b) not in dead]
         return None
 
