@@ -26,6 +26,7 @@ PUD_SIZE = 1 << 30
 PGDIR_SIZE = 512 << 30
 ISA_END = 1 << 20
 M2, G1 = 1, 2          # page_size_mask bits: 2 MiB and 1 GiB mappings allowed
+BULK_GIB = 256         # runs of fresh GiBs at least this long are mapped in one step
 
 
 def _rdown(v, a):
@@ -153,12 +154,76 @@ class DirectMap:
             p = pgd_end
         return last
 
+    def _alloc_pages_bulk(self, n: int):
+        """n successive alloc_low_pages(1) calls within one mapping step: the
+        brk buffer while it lasts (when usable), then memblock pages carved
+        from the same window in the current direction, one reservation per
+        contiguous piece."""
+        while n and self.can_use_brk and self.pgt_buf_end < self.pgt_buf_top:
+            self.allocated.append((self.pgt_buf_end << 12, "brk"))
+            self.pgt_buf_end += 1
+            n -= 1
+        if not n:
+            return
+        lo, hi = self.min_pfn_mapped << 12, self.max_pfn_mapped << 12
+        pieces = []
+        if self.min_pfn_mapped < self.max_pfn_mapped:
+            for fs, fe, _ in self.mb.free_ranges(reverse=not self.mb.bottom_up):
+                a, b = max(fs, lo, PAGE), min(fe, hi)
+                a = _rup(a, PAGE)
+                b = _rdown(b, PAGE)
+                if b <= a:
+                    continue
+                take = min(n, (b - a) // PAGE)
+                piece = (b - take * PAGE, b) if not self.mb.bottom_up else (a, a + take * PAGE)
+                pieces.append(piece)
+                n -= take
+                if not n:
+                    break
+        for a, b in pieces:
+            self.mb.reserve(a, b - a)
+            for addr in range(b - PAGE, a - PAGE, -PAGE) if not self.mb.bottom_up else range(a, b, PAGE):
+                self.allocated.append((addr, "memblock"))
+        while n and self.can_use_brk:            # extend_brk()
+            self.allocated.append((self.pgt_buf_end << 12, "brk"))
+            self.pgt_buf_end += 1
+            self.pgt_buf_top = max(self.pgt_buf_top, self.pgt_buf_end)
+            n -= 1
+        if n:
+            self.failed = True
+
     def _pud(self, p, end, mask):
         pt = self.pt
         last = end
         while p < end:
             gb = p // PUD_SIZE
             nxt = (gb + 1) * PUD_SIZE
+            if mask & G1 and p == gb * PUD_SIZE and end - p >= BULK_GIB * PUD_SIZE and gb not in pt.pmd_pages:
+                # 1 GiB pages over a long run: PUD entries only, nothing to allocate
+                g1 = end // PUD_SIZE
+                run = gb
+                while run < g1 and run not in pt.pmd_pages:
+                    run += 1
+                pt.pud_large.update(range(gb, run))
+                p = run * PUD_SIZE
+                last = p
+                continue
+            if (mask & M2 and not mask & G1 and p == gb * PUD_SIZE and end - p >= BULK_GIB * PUD_SIZE
+                    and gb not in pt.pmd_pages and gb not in pt.pud_large):
+                # a long run of GiBs mapped with 2 MiB pages, none mapped yet:
+                # one fresh PMD page each, all entries large (a 64 TiB map
+                # would otherwise walk 65,536 GiBs one at a time)
+                g1 = end // PUD_SIZE
+                run = gb
+                while run < g1 and run not in pt.pmd_pages and run not in pt.pud_large:
+                    run += 1
+                if run - gb >= BULK_GIB:
+                    self._alloc_pages_bulk(run - gb)
+                    pt.pmd_pages.update(range(gb, run))
+                    pt.pmd_full.update(range(gb, run))
+                    p = run * PUD_SIZE
+                    last = p
+                    continue
             if gb in pt.pmd_pages:
                 last = self._pmd(p, min(end, nxt), mask)
                 p = nxt
