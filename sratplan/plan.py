@@ -316,6 +316,9 @@ def plan(machine, advise_more: bool = True) -> Plan:
     nodes = []
     all_nodes = sorted(set(numa.possible) | set(layout.nodes) | set(sim.cpu_nodes))
     hp_before = set(numa.hotplug_before_clear)
+    from collections import Counter
+
+    cpus_per_node = Counter(sim.cpu_nodes)
     for nid in all_nodes:
         pxms = tuple(sorted(px for px, n in (numa.pxm.pxm_to_node.items() if numa.pxm else ()) if n == nid)) \
             if numa.mode == "srat" else ()
@@ -343,7 +346,7 @@ def plan(machine, advise_more: bool = True) -> Plan:
             zones.append(ZonePlan(zn, z.start_pfn, z.spanned, z.present,
                                   sim.managed.get(nid, {}).get(zn, 0) if z.present else 0))
         nodes.append(NodePlan(
-            node=nid, pxms=pxms, online=nid in layout.nodes, cpus=sim.cpu_nodes.count(nid),
+            node=nid, pxms=pxms, online=nid in layout.nodes, cpus=cpus_per_node[nid],
             srat_ranges=sr, memory_ranges=memr, hotplug_in_srat=nid in hp_before, hotplug=hot,
             hotplug_cleared_by=cleared, node_data=nd_t, node_data_on=nd_on,
             movable_start_pfn=layout.zone_movable_pfn.get(nid), zones=tuple(zones)))
