@@ -24,13 +24,8 @@ DEFAULT_INITRD_SIZE = 64 << 20
 # capture): the kernel never makes more CPUs possible (prefill_possible_map
 # warns "... Processors exceeds NR_CPUS limit" and caps them).
 NR_CPUS = 8192
-# CONFIG_NR_CPUS of the Debian kernels ("setup_percpu: NR_CPUS:8192" in every
-# capture): the kernel never makes more CPUs possible (prefill_possible_map
-# warns "... Processors exceeds NR_CPUS limit" and caps them).
-NR_CPUS = 8192
 QEMU_OEMS = ("BOCHS", "BXPC")
-HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU",
-                   "ORACLE")
+HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU")
 
 
 @dataclass(frozen=True)
@@ -241,7 +236,10 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         raise InputError("the e820 map has no usable RAM", path=str(e820) if e820 else None)
 
     # loader facts
-    hyper = any(_oem(t) in HYPERVISOR_OEMS or _oem(t).startswith("VMWARE") for t in (tables or ()))
+    # a hypervisor (CPUID bit) changes the memory block size rule above 64 GiB;
+    # the firmware's OEM id in the tables or in the boot log's ACPI lines says so
+    hyper = any(_oem(t) in HYPERVISOR_OEMS or _oem(t).startswith("VMWARE") for t in (tables or ())) \
+        or bool(boot_oem_qemu)
     kaslr = not cl.nokaslr
     if kernel_image is not None:
         ktext, kend = kernel_image[0], kernel_image[0] + kernel_image[1]
@@ -302,9 +300,6 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                     n += 1
         ncpu = max(n, 1)
         assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
-    if ncpu > NR_CPUS:
-        assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
-        ncpu = NR_CPUS
     if ncpu > NR_CPUS:
         assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
         ncpu = NR_CPUS
