@@ -31,6 +31,39 @@ def _gib(n: int) -> str:
     return f"{n / GIB:.2f} GiB" if n % GIB else f"{n // GIB} GiB"
 
 
+class _Intervals:
+    """Memory regions sorted by start, for "what overlaps [s, e)?" in log time
+    (plans of 2,000-range machines ask it thousands of times)."""
+
+    def __init__(self, items):
+        self.items = sorted(items)
+        self.starts = [i[0] for i in self.items]
+        self.maxend = []
+        mx = 0
+        for _, e, _n in self.items:
+            mx = max(mx, e)
+            self.maxend.append(mx)
+
+    def any(self, s, e) -> bool:
+        import bisect
+
+        k = bisect.bisect_left(self.starts, e)
+        return k > 0 and self.maxend[k - 1] > s
+
+    def nids(self, s, e):
+        import bisect
+
+        k = bisect.bisect_left(self.starts, e)
+        out = set()
+        for i in range(k - 1, -1, -1):
+            if self.maxend[i] <= s:
+                break
+            a, b, n = self.items[i]
+            if b > s:
+                out.add(n)
+        return out
+
+
 def _f(code, sev, msg, where=None):
     return Finding(code=code, severity=sev, message=msg, where=where)
 
@@ -61,11 +94,12 @@ def advise(plan, advise_more: bool = True):
                            f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node "
                            "and no memory is hotpluggable"))
 
+    mem_index = _Intervals((r.base, r.base + r.size, r.nid) for r in sim.early.memblock.memory)
+
     # hotplug ranges with no boot RAM: hot-add windows
     if numa.srat is not None and plan.numa_source == "srat":
-        mem = [(r.base, r.base + r.size) for r in sim.early.memblock.memory]
         for sm in numa.srat.mems:
-            if sm.hotplug and not any(a < sm.end and sm.start < b for a, b in mem):
+            if sm.hotplug and not mem_index.any(sm.start, sm.end):
                 findings.append(_f("SRAT_HOTPLUG_WINDOW", Severity.INFO,
                                    f"hotpluggable range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} has no RAM "
                                    "at boot: it is a hot-add window (memory added there later follows the "
@@ -73,9 +107,8 @@ def advise(plan, advise_more: bool = True):
 
     # e820 against the SRAT
     if numa.srat is not None and plan.numa_source == "srat":
-        mem = [(r.base, r.base + r.size) for r in sim.early.memblock.memory]
         for sm in numa.srat.mems:
-            if not sm.hotplug and sm.end > sm.start and not any(a < sm.end and sm.start < b for a, b in mem):
+            if not sm.hotplug and sm.end > sm.start and not mem_index.any(sm.start, sm.end):
                 findings.append(_f("SRAT_RANGE_WITHOUT_RAM", Severity.INFO,
                                    f"SRAT range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} holds no e820 RAM",
                                    where=f"node {sm.node}"))
@@ -146,8 +179,7 @@ def advise(plan, advise_more: bool = True):
         image = m.loader.kernel_reserve_end - m.loader.kernel_text
         cands, filtered = candidate_ranges(sim.e820.firmware, m.srat_raw, acpi_off=cl.acpi_off,
                                            image_size=image, mem_limit=cl.mem)
-        kaslr_nodes = sorted({r.nid for r in sim.early.memblock.memory for a, b in cands
-                              if r.base < b and a < r.base + r.size})
+        kaslr_nodes = sorted({nid for a, b in cands for nid in mem_index.nids(a, b)})
         hot_cands = [n for n in plan.nodes if n.node in kaslr_nodes and n.hotplug_in_srat]
         if m.srat is not None and not filtered and hot_cands:
             findings.append(_f("KASLR_MAY_LAND_IN_HOTPLUG", Severity.WARNING,
