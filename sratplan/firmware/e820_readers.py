@@ -470,6 +470,13 @@ def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
     except cs.ConstructError as exc:  # pragma: no cover - lengths are checked above
         raise ParseError(str(exc).splitlines()[0], table="boot_params", path=path) from None
     findings = []
+    if len(data) != 4096:
+        # struct boot_params is one page; /sys/kernel/boot_params/data is exactly 4096 bytes
+        findings.append(_f("BOOT_PARAMS_SIZE", Severity.WARNING,
+                           f"boot_params is {len(data)} bytes, not the 4096 of struct boot_params: "
+                           f"only the first 4096 are read" if len(data) > 4096 else
+                           f"boot_params is {len(data)} bytes, shorter than the 4096 of struct boot_params",
+                           path))
     n = bp.e820_entries
     if n > E820_MAX_ENTRIES_ZEROPAGE:
         findings.append(_f("E820_BOOT_PARAMS_COUNT", Severity.WARNING,

@@ -283,3 +283,16 @@ def test_readers_module_imports_first():
     for mod in ("sratplan.firmware.e820_readers", "sratplan.firmware.bootfacts", "sratplan.firmware.e820"):
         code = f"import {mod}; from sratplan.firmware.e820 import parse_dmesg_e820, BootParams, read_e820"
         subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_boot_params_of_the_wrong_size_is_a_finding():
+    from pathlib import Path
+
+    from sratplan.firmware.e820_readers import parse_boot_params
+
+    d = (Path(__file__).resolve().parents[2] / "fixtures" / "kernel" / "6.1" / "c01_hp_above4g_movable"
+         / "boot_params.bin").read_bytes()
+    assert [f.code for f in parse_boot_params(d).findings] == []
+    long = parse_boot_params(d + bytes(4096))
+    assert [f.code for f in long.findings] == ["BOOT_PARAMS_SIZE"]
+    assert long.e820.entries == parse_boot_params(d).e820.entries
