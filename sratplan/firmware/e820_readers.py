@@ -763,8 +763,14 @@ def parse_e820_any(text: str, *, path: str | None = None) -> E820Table:
     if head in ("{", "["):
         return parse_e820_json(text, path=path)
     body = [ln for ln in text.splitlines()[:64] if ln.strip() and not ln.lstrip().startswith("#")]
-    if body and all(re.match(r"^\s*\d+\s+(0x)?[0-9a-fA-F]+\s+(0x)?[0-9a-fA-F]+\s+\S", ln) for ln in body[:8]):
+    sample = body[:8]
+    # a form is recognised by most of its first lines, so one garbled line is
+    # reported by that form's reader instead of turning every line into an error
+    need = max(1, (len(sample) * 3 + 4) // 5)
+    memmap_like = sum(1 for ln in sample if re.match(r"^\s*\d+\s+(0x)?[0-9a-fA-F]+\s+(0x)?[0-9a-fA-F]+\s+\S", ln))
+    iomem_like = sum(1 for ln in sample if _IOMEM_RE.match(ln) or ln[:1].isspace())
+    if body and memmap_like >= need and memmap_like >= iomem_like:
         return parse_memmap_text(text, path=path)
-    if body and all(_IOMEM_RE.match(ln) or ln[:1].isspace() for ln in body[:8]):
+    if body and iomem_like >= need:
         return parse_iomem(text, path=path)
     return parse_e820_text(text, path=path)

@@ -296,3 +296,17 @@ def test_boot_params_of_the_wrong_size_is_a_finding():
     long = parse_boot_params(d + bytes(4096))
     assert [f.code for f in long.findings] == ["BOOT_PARAMS_SIZE"]
     assert long.e820.entries == parse_boot_params(d).e820.entries
+
+
+def test_memmap_listing_with_one_garbled_line_is_still_a_memmap():
+    from pathlib import Path
+
+    from sratplan.firmware.e820_readers import parse_e820_any
+
+    lines = (Path(__file__).resolve().parents[2] / "fixtures" / "kernel" / "6.1" / "c01_hp_above4g_movable"
+             / "memmap.txt").read_text().splitlines()
+    lines[2] = "garbage here !!"
+    t = parse_e820_any("\n".join(lines) + "\n")
+    assert t.source == "firmware-memmap"
+    assert len(t.entries) == len(lines) - 1
+    assert [f.code for f in t.findings] == ["E820_BAD_LINE"]
