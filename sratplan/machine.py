@@ -9,14 +9,14 @@ not give are filled in by modelling the usual loaders and written down in
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
+from .kernel.setup import LoaderFacts
 
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
 DEFAULT_INITRD_SIZE = 64 << 20
@@ -29,25 +29,11 @@ HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON
 
 
 @dataclass(frozen=True)
-class Loader:
-    """Loader facts (see kernel/setup.py:LoaderFacts) plus where each came from."""
-
-    kernel_text: int
-    kernel_reserve_end: int
-    initrd: tuple[int, int] | None
-    acpi_tables: tuple = ()
-    cpus: int = 1
-    gbpages: bool = False
-    hypervisor: bool = False
-    kaslr: bool = False
-
-
-@dataclass(frozen=True)
 class Machine:
     profile: KernelProfile
     cmdline: KernelCmdline
     e820: E820Table
-    loader: Loader
+    loader: LoaderFacts
     srat: object | None = None          # decoded SratTable (first instance) or None
     slit: object | None = None
     cedt: object | None = None
@@ -165,7 +151,6 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     string; ``boot_facts``: path of a boot log; ``kernel``: profile name;
     ``initrd`` / ``kernel_image``: (start, size) tuples; ``cpus``: int."""
     from .acpi.sources import TableSet, read_tables
-    from .firmware.bootfacts import parse_boot_log
     from .firmware.e820_readers import read_e820
 
     assumptions: list = []
@@ -309,7 +294,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     gb = not qemu
     assumptions.append("CPU with 1 GiB pages" if gb else
                        "CPU without 1 GiB pages (QEMU's default CPU model)")
-    loader = Loader(kernel_text=ktext, kernel_reserve_end=kend, initrd=rd, acpi_tables=acpi, cpus=ncpu,
+    loader = LoaderFacts(kernel_text=ktext, kernel_reserve_end=kend, initrd=rd, acpi_tables=acpi, cpus=ncpu,
                     gbpages=gb, hypervisor=hyper, kaslr=kaslr)
     if srat is None:
         assumptions.append("no SRAT: Linux runs the machine as one dummy NUMA node")

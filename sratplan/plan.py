@@ -167,9 +167,7 @@ def simulate(machine) -> Simulation:
     # constant above __end_of_kernel_reserve
     e = kernel_e820(machine.e820, machine.cmdline, profile=p,
                     kernel_image=(ld.kernel_text, ld.kernel_reserve_end + p.image_end_after_reserve))
-    loader = LoaderFacts(kernel_text=ld.kernel_text, kernel_reserve_end=ld.kernel_reserve_end,
-                         initrd=ld.initrd, acpi_tables=ld.acpi_tables, cpus=ld.cpus,
-                         gbpages=ld.gbpages, hypervisor=ld.hypervisor)
+    loader = ld
     early = early_boot(profile=p, e820=e, cmdline=machine.cmdline, srat_raw=machine.srat_raw,
                        slit_raw=machine.slit_raw, cfmws_windows=machine.cfmws_windows, loader=loader)
     numa = early.numa
@@ -230,10 +228,7 @@ def _blocks(sim, machine, block_size):
     bshift = block_size.bit_length() - 1
     busy = set()
     for s, e in persistent:
-        for b in range(s >> bshift, ((e - 1) >> bshift) + 1):
-            busy.add(b)
-            if len(busy) > 1_000_000:
-                break
+        busy.update(range(s >> bshift, ((e - 1) >> bshift) + 1))
     mem = sorted((r.base, r.base + r.size, r.nid) for r in mb.memory)
 
     def full_ram(b):

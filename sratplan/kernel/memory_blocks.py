@@ -16,6 +16,7 @@ them form uniform runs.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from .zones import MAX_ORDER_NR_PAGES, ZONE_NAMES, ZoneLayout
@@ -172,7 +173,6 @@ def compute_blocks(*, regions, layout: ZoneLayout, block_size: int, profile,
     specials = sorted(special)
     for (b0, b1) in present_blocks:
         cur = b0
-        import bisect
         idx = bisect.bisect_left(specials, b0)
         while cur < b1:
             nxt_special = specials[idx] if idx < len(specials) else None

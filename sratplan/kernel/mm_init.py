@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import sparse as sparse_mod
-from .zones import ZONE_NAMES
 
 PAGE = 4096
 MAX_DMA_ADDRESS = 16 << 20
@@ -176,28 +175,22 @@ def swiotlb_slabs(cmdline):
     """kernel/dma/swiotlb.c:setup_io_tlb_npages(): ``swiotlb=<slabs>[,<areas>][,force|noforce]``;
     slabs are 2 KiB, rounded up to IO_TLB_SEGSIZE (128).  Returns (slabs or
     None for the 64 MiB default, disabled)."""
+    from ..units import simple_strtoull
+
     get = getattr(cmdline, "get", None)
     val = get("swiotlb") if get else None
     if not val:
         return None, False
     nslabs = None
-    digits = ""
-    i = 0
-    while i < len(val) and (val[i].isdigit() or (i == 1 and val[:2].lower() == "0x") or
-                            (val[:2].lower() == "0x" and val[i].lower() in "abcdef")):
-        digits += val[i]
-        i += 1
-    rest = val[i:]
-    if digits:
-        try:
-            n = int(digits, 0)
-            nslabs = -(-n // 128) * 128 if n else None
-        except ValueError:
-            nslabs = None
-    parts = [x for x in rest.split(",") if x]
-    if parts and parts[0].isdigit():
-        parts = parts[1:]                      # the number of areas (6.x)
-    return nslabs, bool(parts) and parts[0] == "noforce"
+    pos = 0
+    if val[0].isdigit():
+        n, pos = simple_strtoull(val, 0, 0)
+        nslabs = -(-n // 128) * 128 if n else None
+    rest = val[pos:].lstrip(",")
+    if rest[:1].isdigit():                     # the number of areas (6.x)
+        _, end = simple_strtoull(rest, 0, 0)
+        rest = rest[end:].lstrip(",")
+    return nslabs, rest == "noforce"
 
 
 def cmdline_has(cmdline, token: str) -> bool:
@@ -279,4 +272,4 @@ def _nid_of(mb, addr):
     return None
 
 
-__all__ = ["late_boot", "managed_pages", "LateBoot", "ZONE_NAMES"]
+__all__ = ["late_boot", "managed_pages", "LateBoot"]

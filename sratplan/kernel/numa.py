@@ -289,10 +289,6 @@ class NumaResult:
     log: list = field(default_factory=list)
 
 
-def _overlaps_memory(memblock, start: int, end: int) -> bool:
-    """memblock_overlaps_region(&memblock.memory, start, end - start)."""
-    return any(r.base < end and start < r.base + r.size for r in memblock.memory)
-
 
 def _pfn_ranges(memblock, nid=None):
     """for_each_mem_pfn_range(): (PFN_UP(base), PFN_DOWN(end), nid) per region."""

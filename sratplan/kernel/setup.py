@@ -24,8 +24,6 @@ from .pgtable import DirectMap
 
 PAGE = 4096
 ISA_END = 1 << 20
-LABELS = ("kernel_image", "low_1m", "initrd", "acpi_tables", "page_tables", "setup_data", "efi",
-          "soft_reserved", "other")
 
 
 def _pa(v):
@@ -45,6 +43,7 @@ class LoaderFacts:
     gbpages: bool = False                   # CPU has 1 GiB pages (X86_FEATURE_GBPAGES)
     hypervisor: bool = False
     bios_start: int | None = None           # start of the BIOS area below 1 MiB
+    kaslr: bool = False                     # the decompressor may move the kernel (no nokaslr)
 
 
 @dataclass

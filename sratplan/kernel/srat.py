@@ -218,6 +218,23 @@ def acpi_numa_init(
         rev = res.revision
         table_end = table_len
 
+        def add_cpu(off, kind, p, apic_id, width):
+            """The common tail of the LAPIC and x2APIC handlers: map the PXM
+            (failure discards the SRAT), record APIC -> node."""
+            node = pxm.map(p)
+            if node < 0:
+                log.append(f"SRAT: Too many proximity domains {p:x}")
+                bad_srat(f"too many proximity domains (PXM {p})")
+                return 0
+            if apic_id >= MAX_LOCAL_APIC:
+                log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:0{width}x} -> Node {node} "
+                           "skipped apicid that is too big")
+                return 0
+            res.cpus.append(SratCpu(off, kind, p, apic_id, node))
+            res.nodes_parsed.add(node)
+            log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:0{width}x} -> Node {node}")
+            return 0
+
         def cpu_handler(off):
             length = _u8(srat_raw, off + 1)
             if disabled[0]:
@@ -234,17 +251,7 @@ def acpi_numa_init(
                 # first clock_domain byte) and shifts it left by 8 in an int
                 (hi32,) = _read(srat_raw, off + 9, "<I")
                 p |= (hi32 << 8) & 0xFFFFFFFF
-            node = pxm.map(p)
-            if node < 0:
-                log.append(f"SRAT: Too many proximity domains {p:x}")
-                bad_srat(f"too many proximity domains (PXM {p})")
-                return 0
-            if apic_id >= MAX_LOCAL_APIC:
-                return 0
-            res.cpus.append(SratCpu(off, CPU_AFFINITY, p, apic_id, node))
-            res.nodes_parsed.add(node)
-            log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:02x} -> Node {node}")
-            return 0
+            return add_cpu(off, CPU_AFFINITY, p, apic_id, 2)
 
         def x2apic_handler(off):
             length = _u8(srat_raw, off + 1)
@@ -259,18 +266,7 @@ def acpi_numa_init(
             if not (apic_id < 255 or x2apic_mode):
                 log.append(f"SRAT: PXM {p} -> X2APIC 0x{apic_id:04x} ignored")
                 return 0
-            node = pxm.map(p)
-            if node < 0:
-                log.append(f"SRAT: Too many proximity domains {p:x}")
-                bad_srat(f"too many proximity domains (PXM {p})")
-                return 0
-            if apic_id >= MAX_LOCAL_APIC:
-                log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:04x} -> Node {node} skipped apicid that is too big")
-                return 0
-            res.cpus.append(SratCpu(off, X2APIC_CPU_AFFINITY, p, apic_id, node))
-            res.nodes_parsed.add(node)
-            log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:04x} -> Node {node}")
-            return 0
+            return add_cpu(off, X2APIC_CPU_AFFINITY, p, apic_id, 4)
 
         def gicc_handler(off):
             return 0  # x86: acpi_numa_gicc_affinity_init is an empty stub

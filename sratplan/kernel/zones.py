@@ -286,12 +286,3 @@ def compute_zones(*, regions, max_pfn: int, online_nodes, profile, movable_node:
         layout.nodes[nid] = NodeZones(nid, nstart, nend, tuple(zones), zm or None)
     return layout
 
-
-def zone_of_pfn(layout: ZoneLayout, nid: int, pfn: int) -> str | None:
-    nz = layout.nodes.get(nid)
-    if nz is None:
-        return None
-    for z in nz.zones:
-        if z.spanned and z.start_pfn <= pfn < z.start_pfn + z.spanned:
-            return z.name
-    return None
