@@ -47,7 +47,7 @@ from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
 from .kernel.cmdline import parse_cmdline, resolve_crashkernel
 from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
-from .kernel.mm_init import swiotlb_slabs
+from .kernel.swiotlb import swiotlb_slabs
 from .kernel.numa import NumaMeminfo
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 

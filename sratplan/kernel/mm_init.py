@@ -3,17 +3,14 @@ memblock allocations and the pages each zone ends up managing.
 
 Mirrors, for kernels 5.10-7.2:
 
-* ``arch/x86/kernel/setup.c`` / ``kernel/crash_reserve.c``: reserve_crashkernel;
+* crash_reserve.py (reserve_crashkernel), percpu.py (the first per-CPU
+  chunk) and swiotlb.py (the bounce buffer), called in boot order;
 * ``arch/x86/mm/init_64.c:paging_init`` -> ``mm/sparse.c`` (see sparse.py) and
   ``mm/mm_init.c:free_area_init`` (pg_data_t of possible-but-offline nodes);
 * ``arch/x86/mm/numa.c:init_cpu_to_node`` (5.10 allocates NODE_DATA of CPU-only
   nodes here);
-* ``arch/x86/kernel/setup_percpu.c`` + ``mm/percpu.c:pcpu_embed_first_chunk``
-  (one block per node group, unused unit tails freed);
 * ``mm/mm_init.c:alloc_large_system_hash`` for the dentry and inode hashes
   when only one node has memory (hashdist off);
-* ``kernel/dma/swiotlb.c:swiotlb_init_remap`` (64 MiB below 4 GiB when
-  max_possible_pfn is above 4 GiB);
 * ``mm/memblock.c:memblock_free_all`` (managed = free pages) plus the pages
   freed later from the kernel image and the initrd.
 
@@ -26,10 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import sparse as sparse_mod
+from .crash_reserve import reserve_crashkernel
+from .percpu import setup_per_cpu_areas
+from .swiotlb import swiotlb_init
 
 PAGE = 4096
 MAX_DMA_ADDRESS = 16 << 20
-SZ_4G = 4 << 30
 
 
 @dataclass
@@ -43,39 +42,6 @@ class LateBoot:
     memoryless_pgdat: dict = field(default_factory=dict)
     managed: dict = field(default_factory=dict)       # nid -> {zone: pages}
     log: list = field(default_factory=list)
-
-
-def reserve_crashkernel(mb, requests, profile, log):
-    """reserve_crashkernel(): [16M, 4G) aligned 16M first (unless ,high), then
-    anywhere; a high reservation also gets a low part below 4 GiB."""
-    out = []
-    for req in requests:
-        size = req.size
-        if not size:
-            continue
-        if req.base:
-            if mb.find_in_range(req.base, req.base + size, size, 1 << 20) == req.base:
-                mb.reserve(req.base, size)
-                out.append((req.base, req.base + size))
-            else:
-                log.append(f"crashkernel reservation failed - memory is in use at {req.base:#x}")
-            continue
-        base = 0
-        if not req.high:
-            base = mb.phys_alloc_range(size, 16 << 20, 16 << 20, SZ_4G)
-        if not base:
-            base = mb.phys_alloc_range(size, 16 << 20, 16 << 20, 1 << 46)
-        if not base:
-            log.append("crashkernel reservation failed - No suitable area found.")
-            continue
-        out.append((base, base + size))
-        if base >= SZ_4G:
-            low = req.low_size if req.low_size is not None else max((64 << 20) + (8 << 20), 256 << 20)
-            if low:
-                lb = mb.phys_alloc_range(low, 16 << 20, 0, SZ_4G)
-                if lb:
-                    out.append((lb, lb + low))
-    return out
 
 
 def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possible_pfn,
@@ -118,24 +84,9 @@ def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possib
             if a:
                 lb.late_node_data[nid] = (a, a + p.node_data_size)
 
-    # setup_per_cpu_areas(): one allocation per node group of CPUs
-    groups: dict = {}
-    for nid in cpu_nodes:
-        groups[nid] = groups.get(nid, 0) + 1
-    unit = max(p.percpu_unit_size, -(-p.percpu_pages_per_cpu * PAGE // p.percpu_unit_size) * p.percpu_unit_size)
-    keep = p.percpu_pages_per_cpu * PAGE
-    for nid in sorted(groups):
-        n = groups[nid]
-        size = n * unit
-        a = mb.alloc_try_nid(size, 2 << 20, MAX_DMA_ADDRESS, 0, nid if nid in online else -1)
-        if not a:
-            continue
-        for i in range(n):
-            u = a + i * unit
-            if unit > keep:
-                mb.phys_free(u + keep, unit - keep)
-            lb.percpu.append((nid, u, u + keep))
-            res.add("other", u, u + keep)
+    for nid, u, e in setup_per_cpu_areas(mb, p, cpu_nodes, online):
+        lb.percpu.append((nid, u, e))
+        res.add("other", u, e)
 
     # vfs_caches_init_early(): with one memory node hashdist is off and the
     # dentry/inode hashes are memblock allocations
@@ -157,45 +108,12 @@ def late_boot(early, *, cmdline, loader, online_cpu_nodes, cpu_nodes, max_possib
                 res.add("other", a, a + size)
 
     # mem_init() -> pci_iommu_alloc() -> swiotlb
-    nslabs, disabled = swiotlb_slabs(cmdline)
-    if nslabs is not None:
-        swiotlb_bytes = nslabs << 11
-    if max_possible_pfn > (SZ_4G >> 12) and not cmdline_has(cmdline, "iommu=off") and not disabled:
-        a = mb.alloc_low(swiotlb_bytes, PAGE)
-        if a:
-            lb.swiotlb = (a, a + swiotlb_bytes)
-            res.add("other", a, a + swiotlb_bytes)
-            meta = p.swiotlb_meta_bytes * (swiotlb_bytes >> 11) // 32768
-            if meta:
-                mb.alloc(meta, PAGE)
+    lb.swiotlb = swiotlb_init(mb, p, cmdline, max_possible_pfn, default_bytes=swiotlb_bytes)
+    if lb.swiotlb:
+        res.add("other", *lb.swiotlb)
     return lb
 
 
-def swiotlb_slabs(cmdline):
-    """kernel/dma/swiotlb.c:setup_io_tlb_npages(): ``swiotlb=<slabs>[,<areas>][,force|noforce]``;
-    slabs are 2 KiB, rounded up to IO_TLB_SEGSIZE (128).  Returns (slabs or
-    None for the 64 MiB default, disabled)."""
-    from ..units import simple_strtoull
-
-    get = getattr(cmdline, "get", None)
-    val = get("swiotlb") if get else None
-    if not val:
-        return None, False
-    nslabs = None
-    pos = 0
-    if val[0].isdigit():
-        n, pos = simple_strtoull(val, 0, 0)
-        nslabs = -(-n // 128) * 128 if n else None
-    rest = val[pos:].lstrip(",")
-    if rest[:1].isdigit():                     # the number of areas (6.x)
-        _, end = simple_strtoull(rest, 0, 0)
-        rest = rest[end:].lstrip(",")
-    return nslabs, rest == "noforce"
-
-
-def cmdline_has(cmdline, token: str) -> bool:
-    raw = getattr(cmdline, "raw", "") or ""
-    return token in raw.split()
 
 
 def managed_pages(early, late, layout, *, loader, profile) -> dict:
