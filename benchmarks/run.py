@@ -4,6 +4,7 @@ in the same run, medians over several runs.
 
     python3 benchmarks/run.py                # all four benchmarks
     python3 benchmarks/run.py --runs 11 --only decode,plan
+    python3 benchmarks/run.py --env current  # this interpreter, its site hooks
     python3 benchmarks/run.py --no-site      # interpreter without site hooks
 
 1. decode: ``sratplan decode T`` vs ``iasl -d T`` on synthetic SRATs of 20,
@@ -62,29 +63,95 @@ def find_iasl() -> str | None:
     return shutil.which("iasl")
 
 
-class Runner:
-    """Starts whole processes and records (wall, cpu) seconds for each."""
+CONSOLE_SCRIPT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from sratplan.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""  # the launcher pip writes for a [project.scripts] entry (it imports re)
 
-    def __init__(self, runs: int, no_site: bool, pycache: str):
+
+def install_clean_venv(venv: Path) -> Path:
+    """A fresh virtual environment holding sratplan and its two runtime
+    dependencies and nothing else, laid out as ``pip install .`` lays it out:
+    the packages in site-packages, compiled to bytecode, and the console
+    script.  The files are copied (sratplan from this tree, construct and
+    tabulate from this interpreter's installation) so that no package index
+    is needed.  Returns the path of the ``sratplan`` launcher."""
+    import compileall
+    import importlib.metadata as md
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "sratplan", site / "sratplan", ignore=ignore)
+    for dist in ("construct", "tabulate"):
+        d = md.distribution(dist)
+        for f in d.files or ():
+            src = Path(d.locate_file(f))
+            if src.suffix == ".pyc" or not src.is_file() or ".." in f.parts:
+                continue
+            dst = site / f
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    compileall.compile_dir(str(site), quiet=1)
+    launcher = venv / "bin" / "sratplan"
+    launcher.write_text(CONSOLE_SCRIPT.format(python=python))
+    launcher.chmod(0o755)
+    return launcher
+
+
+class Runner:
+    """Starts whole processes and records (wall, cpu) seconds for each.
+
+    ``env`` says which sratplan is measured:
+    - ``venv`` (default): the ``sratplan`` console script of a fresh virtual
+      environment holding only sratplan, construct and tabulate — what a user
+      gets from ``pip install .`` into a new venv.
+    - ``current``: ``python -m sratplan`` with this interpreter and every
+      site hook of its installation (editable finders, .pth files).
+    - ``no-site``: this interpreter with ``-S`` (no site.py, no .pth hooks),
+      packages found through PYTHONPATH: the interpreter's floor.
+    """
+
+    def __init__(self, runs: int, env: str, work: Path):
         self.runs = runs
         self.env = dict(os.environ)
-        # Measure what an installed sratplan does: modules loaded from
-        # bytecode (pip compiles it at install time).  The children may write
-        # bytecode, but only under a private prefix, never into the tree.
+        # Modules load from bytecode, as after pip install (which compiles it).
+        # The children may write bytecode only under a private prefix.
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
-        self.env["PYTHONPYCACHEPREFIX"] = pycache
-        self.py = [sys.executable]
-        if no_site:
-            # -S skips site.py and every .pth hook of this interpreter; the
-            # packages stay importable through PYTHONPATH.
+        self.env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+        self.mode = env
+        if env == "venv":
+            self.env.pop("PYTHONPATH", None)
+            launcher = install_clean_venv(work / "venv")
+            self.py = [str(launcher.parent / "python")]
+            self.cmd = [str(launcher)]
+        elif env == "no-site":
             import sysconfig
 
             paths = [str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
             self.env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
             self.py = [sys.executable, "-S"]
+            self.cmd = [*self.py, "-m", "sratplan"]
+        else:
+            self.py = [sys.executable]
+            self.cmd = [*self.py, "-m", "sratplan"]
 
     def sratplan(self, *args) -> list[str]:
-        return [*self.py, "-m", "sratplan", *map(str, args)]
+        return [*self.cmd, *map(str, args)]
+
+    def check(self, cmd, cwd=None) -> None:
+        """Run ``cmd`` once and stop the benchmark if it did not do its job
+        (a benchmark of a failing command measures nothing)."""
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, env=self.env)
+        if proc.returncode not in (0, 1) or not proc.stdout or b"Traceback" in proc.stderr:
+            raise SystemExit(f"benchmark command failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n"
+                             + proc.stderr.decode(errors="replace")[-2000:])
 
     def once(self, cmd, cwd=None) -> tuple[float, float, int]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -102,6 +169,8 @@ class Runner:
         samples = {k: [] for k in cmds}
         rcs = {}
         for k, c in cmds.items():
+            if c[0] != self.py[0] or "-c" not in c:
+                self.check(c, cwd)
             rcs[k] = self.once(c, cwd)[2]
         for _ in range(self.runs):
             for k, c in cmds.items():
@@ -249,16 +318,20 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=7, help="timed runs per command (default 7), after a warm-up")
     ap.add_argument("--only", default="decode,plan,scaling,audit", help="comma-separated subset")
     ap.add_argument("--iasl", help="iasl to compare with (default: scripts/fetch-iasl, $SRATPLAN_IASL, PATH)")
-    ap.add_argument("--no-site", action="store_true",
-                    help="run Python with -S (no site.py/.pth hooks), packages found through PYTHONPATH")
+    ap.add_argument("--env", choices=("venv", "current", "no-site"), default="venv",
+                    help="which sratplan to run: a fresh venv's console script (default), this "
+                         "interpreter with its site hooks, or this interpreter with -S")
+    ap.add_argument("--no-site", action="store_const", const="no-site", dest="env",
+                    help="the same as --env no-site")
     a = ap.parse_args(argv)
     only = set(a.only.split(","))
     iasl = a.iasl or (find_iasl() if only & {"decode", "plan"} else None)
     with tempfile.TemporaryDirectory(prefix="sratplan-bench-") as tmp:
         work = Path(tmp)
-        r = Runner(max(1, a.runs), a.no_site, str(work / "pycache"))
+        r = Runner(max(1, a.runs), a.env, work)
         print(machine_line())
         floor = r.compare({"python": [*r.py, "-c", "pass"]})["python"]
+        print(f"sratplan: {r.mode}: {' '.join(r.cmd)}")
         print(f"interpreter: {' '.join(r.py)}; empty start-up {ms(floor[0]).strip()} ms wall, "
               f"{ms(floor[1]).strip()} ms cpu")
         print(f"iasl: {iasl}; medians of {r.runs} runs after a warm-up; ratios are ours / theirs\n")

@@ -8,6 +8,7 @@ value``) so that a user can diff them against ``iasl -d`` output.
 from __future__ import annotations
 
 from ..acpi import model as m
+from .grid import grid
 
 def fmt_value(value, size: int, kind: str) -> str:
     """A field value the way iasl prints it."""
@@ -199,27 +200,6 @@ def _aggregate(t: m.SratTable, mems=None):
         g[3] = max(g[3], end)
     return [[str(p), str(n), _size(total), f"0x{lo:x}", f"0x{hi - 1:x}", fl]
             for (p, fl), (n, total, lo, hi) in sorted(groups.items())]
-
-
-def grid(rows, head, fmt: str = "table") -> str:
-    """The summary table, laid out exactly as tabulate's "simple" (table) or
-    "github" (markdown) format lays out text cells with disable_numparse
-    (checked against tabulate in tests/perf).  tabulate costs more to import
-    (~40 ms with wcwidth) than decoding a large SRAT; these cells are ASCII
-    without surrounding spaces, so there is nothing to measure or strip."""
-    widths = [len(h) + 2 for h in head]
-    for r in rows:
-        for i, c in enumerate(r):
-            widths[i] = max(widths[i], len(c))
-    if fmt == "markdown":
-        def line(cells):
-            return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"
-        rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    else:
-        def line(cells):
-            return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
-        rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(head), rule, *map(line, rows)])
 
 
 def srat_summary(t: m.SratTable, fmt: str = "table") -> str:

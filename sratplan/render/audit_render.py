@@ -1,4 +1,4 @@
-"""``sratplan audit`` output: table/markdown (tabulate), CSV, JSON
+"""``sratplan audit`` output: table/markdown (tabulate's layouts, render.grid), CSV, JSON
 (``sratplan.audit/1``: rows + summary) and JSON Lines (one row a line).
 Presentation only: every value comes from the AuditResult."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+
+from .grid import grid
 
 COLUMNS = ("id", "kind", "vendor", "oem_table_id", "arch", "kernel", "nodes", "ram_gib", "hotplug_gib", "cmdline",
            "movable_gib", "removable_gib", "verdict", "why", "findings", "live", "error")
@@ -41,10 +43,9 @@ def render(result, fmt: str) -> str:
             w.writerow(["" if r.get(c) is None else (";".join(r[c]) if isinstance(r[c], list) else r[c])
                         for c in COLUMNS])
         return buf.getvalue()
-    from tabulate import tabulate
 
     md = fmt == "markdown"
-    tf = "github" if md else "simple"
+    tf = "markdown" if md else "table"
     rows = []
     any_live = any(r.get("live") for r in result.rows)
     for r in result.rows:
@@ -58,18 +59,18 @@ def render(result, fmt: str) -> str:
     out = []
     if md:
         out.append("# sratplan audit\n")
-    out.append(tabulate(rows, headers=["machine", "OEM", "nodes", "RAM GiB", "hotplug GiB", "Movable GiB",
+    out.append(grid(rows, headers=["machine", "OEM", "nodes", "RAM GiB", "hotplug GiB", "Movable GiB",
                                        "verdict", "top findings", "why not / error"] +
                         (["live check"] if any_live else []),
-                        tablefmt=tf, disable_numparse=True))
+                        fmt=tf))
     s = result.summary()
     out.append("\n## Summary\n" if md else "\nSummary")
-    out.append(tabulate([[k, v] for k, v in s["by_verdict"].items()], headers=["verdict", "machines"],
-                        tablefmt=tf, disable_numparse=True))
+    out.append(grid([[k, v] for k, v in s["by_verdict"].items()], headers=["verdict", "machines"],
+                        fmt=tf))
     if s["by_finding"]:
         out.append("")
-        out.append(tabulate([[k, v] for k, v in s["by_finding"].items()], headers=["finding", "machines"],
-                            tablefmt=tf, disable_numparse=True))
+        out.append(grid([[k, v] for k, v in s["by_finding"].items()], headers=["finding", "machines"],
+                            fmt=tf))
     out.append("")
     out.append(f"{s['machines']} machine(s), {s['errors']} unreadable, {s['skipped_files']} other file(s) skipped; "
                "Movable GiB is planned with the recommended command line unless --cmdline is given")

@@ -1,10 +1,12 @@
 """``sratplan live`` output: predicted and actual side by side (table or
-markdown via tabulate), or the ``sratplan.live/1`` JSON document.
+markdown in tabulate's layouts), or the ``sratplan.live/1`` JSON document.
 Presentation only: every value comes from the LiveReport."""
 
 from __future__ import annotations
 
 import json
+
+from .grid import grid
 
 
 def _v(x) -> str:
@@ -20,10 +22,9 @@ def render(report, fmt: str, *, source: str = "this machine") -> str:
         d = report.to_json()
         d["source"] = source
         return json.dumps(d, indent=2) + "\n"
-    from tabulate import tabulate
 
     md = fmt == "markdown"
-    tf = "github" if md else "simple"
+    tf = "markdown" if md else "table"
     out = []
     a, p = report.actual, report.plan
 
@@ -53,8 +54,8 @@ def render(report, fmt: str, *, source: str = "this machine") -> str:
                     bad.append(f)
             row.append("DIFFERS: " + ", ".join(bad) if bad else "ok")
             rows.append(row)
-        out.append(tabulate(rows, headers=["node", "zone", "start_pfn", "spanned", "present", "managed (est.)",
-                                           ""], tablefmt=tf, disable_numparse=True))
+        out.append(grid(rows, headers=["node", "zone", "start_pfn", "spanned", "present", "managed (est.)",
+                                           ""], fmt=tf))
     other = [c for c in report.checks if c.what in ("node_state", "memtotal", "block_size")]
     if other:
         title("Nodes and memory blocks")
@@ -69,14 +70,12 @@ def render(report, fmt: str, *, source: str = "this machine") -> str:
             bad = len({c.where for c in blocks if not c.ok})
             rows.append(["memory blocks", "state, node, valid_zones", f"{nb} blocks", f"{nb - bad} agree",
                          "ok" if not bad else "DIFFERS"])
-        out.append(tabulate(rows, headers=["what", "field", "predicted", "actual", ""], tablefmt=tf,
-                            disable_numparse=True))
+        out.append(grid(rows, headers=["what", "field", "predicted", "actual", ""], fmt=tf))
     dis = report.disagreements
     if dis:
         title(f"Disagreements ({len(dis)})")
         rows = [[c.where, c.field, _v(c.predicted), _v(c.actual), c.tolerance or "exact"] for c in dis]
-        out.append(tabulate(rows, headers=["where", "field", "predicted", "actual", "tolerance"], tablefmt=tf,
-                            disable_numparse=True))
+        out.append(grid(rows, headers=["where", "field", "predicted", "actual", "tolerance"], fmt=tf))
     notes = list(report.notes) + list(p.assumptions)
     if a.missing:
         notes.append("not readable here: " + ", ".join(a.missing))

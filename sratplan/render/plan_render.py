@@ -1,9 +1,11 @@
-"""Plan output: table (tabulate), JSON (schema sratplan.plan/1), markdown, and
+"""Plan output: table (tabulate's layout, render.grid), JSON (schema sratplan.plan/1), markdown, and
 the SVG picture.  Presentation only: every number comes from the Plan."""
 
 from __future__ import annotations
 
 import json
+
+from .grid import grid
 
 GIB = 1 << 30
 
@@ -31,7 +33,6 @@ def render_compare(plans, fmt: str) -> str:
         from . import svg
 
         return svg.render_compare(plans)
-    from tabulate import tabulate
 
     nodes = sorted({n.node for p in plans for n in p.nodes})
     rows = []
@@ -43,8 +44,8 @@ def render_compare(plans, fmt: str) -> str:
                     ["yes" if v.get("hot_removable") else "no", _gib(int(v.get("bytes", "0x0"), 16)),
                      ", ".join(risks) or "-"])
     head = ["command line"] + [f"node {n} Movable GiB" for n in nodes] + ["hot-removable", "offlinable GiB", "risks"]
-    tf = "github" if fmt == "markdown" else "simple"
-    out = tabulate(rows, headers=head, tablefmt=tf, disable_numparse=True) + "\n"
+    tf = "markdown" if fmt == "markdown" else "table"
+    out = grid(rows, headers=head, fmt=tf) + "\n"
     if fmt == "markdown":
         return "## sratplan: command lines compared\n\n" + out
     return out
@@ -121,29 +122,27 @@ def text_bars(plan, width: int = 64) -> list[str]:
 
 
 def _table(plan) -> str:
-    from tabulate import tabulate
 
     out = [_verdict_line(plan), ""]
     out.append(f"kernel profile {plan.kernel}; NUMA from {plan.numa_source}"
                + (f" ({plan.numa_reason})" if plan.numa_reason else ""))
     out.append("")
-    out.append(tabulate(_node_rows(plan), headers=["node", "PXM", "memory ranges", "GiB", "hotplug GiB (SRAT)",
+    out.append(grid(_node_rows(plan), headers=["node", "PXM", "memory ranges", "GiB", "hotplug GiB (SRAT)",
                                                    "Movable GiB", "CPUs", "hotplug", "NODE_DATA", "zones (GiB)"],
-                        tablefmt="simple", disable_numparse=True))
+                        fmt="table"))
     out.append("")
     out.append("zones (managed is an estimate)")
-    out.append(tabulate(_zone_rows(plan), headers=["node", "zone", "start_pfn", "spanned", "present", "managed"],
-                        tablefmt="simple", disable_numparse=True))
+    out.append(grid(_zone_rows(plan), headers=["node", "zone", "start_pfn", "spanned", "present", "managed"],
+                        fmt="table"))
     out.append("")
     out.append(f"memory blocks ({plan.block_size >> 20} MiB)")
-    out.append(tabulate(_block_rows(plan), headers=["blocks", "range", "nodes", "valid_zones", "offlinable", "why not"],
-                        tablefmt="simple", disable_numparse=True))
+    out.append(grid(_block_rows(plan), headers=["blocks", "range", "nodes", "valid_zones", "offlinable", "why not"],
+                        fmt="table"))
     if plan.findings:
         out.append("")
         out.append("findings")
-        out.append(tabulate([[f.severity.value, f.code, f.location() or "-", f.message] for f in plan.findings],
-                            headers=["severity", "code", "where", "message"], tablefmt="simple",
-                            disable_numparse=True))
+        out.append(grid([[f.severity.value, f.code, f.location() or "-", f.message] for f in plan.findings],
+                            headers=["severity", "code", "where", "message"], fmt="table"))
     rec = plan.recommendation
     if rec:
         out.append("")
@@ -162,26 +161,23 @@ def _table(plan) -> str:
 
 
 def _markdown(plan) -> str:
-    from tabulate import tabulate
 
     out = ["## sratplan plan", "", f"**{_verdict_line(plan)}**", "",
            f"Kernel profile {plan.kernel}; NUMA from {plan.numa_source}"
            + (f" ({plan.numa_reason})" if plan.numa_reason else ""), "", "### Nodes", ""]
     rows = [[c.replace("\n", "<br>") if isinstance(c, str) else c for c in r] for r in _node_rows(plan)]
-    out.append(tabulate(rows, headers=["node", "PXM", "memory ranges", "GiB", "hotplug GiB (SRAT)", "Movable GiB",
-                                       "CPUs", "hotplug", "NODE_DATA", "zones (GiB)"], tablefmt="github",
-                        disable_numparse=True))
+    out.append(grid(rows, headers=["node", "PXM", "memory ranges", "GiB", "hotplug GiB (SRAT)", "Movable GiB",
+                                       "CPUs", "hotplug", "NODE_DATA", "zones (GiB)"], fmt="markdown"))
     out += ["", "### Zones (managed is an estimate)", ""]
-    out.append(tabulate(_zone_rows(plan), headers=["node", "zone", "start_pfn", "spanned", "present", "managed"],
-                        tablefmt="github", disable_numparse=True))
+    out.append(grid(_zone_rows(plan), headers=["node", "zone", "start_pfn", "spanned", "present", "managed"],
+                        fmt="markdown"))
     out += ["", f"### Memory blocks ({plan.block_size >> 20} MiB)", ""]
-    out.append(tabulate(_block_rows(plan), headers=["blocks", "range", "nodes", "valid_zones", "offlinable", "why not"],
-                        tablefmt="github", disable_numparse=True))
+    out.append(grid(_block_rows(plan), headers=["blocks", "range", "nodes", "valid_zones", "offlinable", "why not"],
+                        fmt="markdown"))
     if plan.findings:
         out += ["", "### Findings", ""]
-        out.append(tabulate([[f.severity.value, f"`{f.code}`", f.location() or "-", f.message] for f in plan.findings],
-                            headers=["severity", "code", "where", "message"], tablefmt="github",
-                            disable_numparse=True))
+        out.append(grid([[f.severity.value, f"`{f.code}`", f.location() or "-", f.message] for f in plan.findings],
+                            headers=["severity", "code", "where", "message"], fmt="markdown"))
     rec = plan.recommendation
     if rec:
         out += ["", "### Recommended command line", "", f"`{rec.get('cmdline') or ''}`", ""]

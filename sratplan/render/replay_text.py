@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from ..replay import ReplayResult
+from .grid import grid
 
 
 def render(r: ReplayResult, *, verbose: bool = False) -> str:
@@ -18,7 +17,7 @@ def render(r: ReplayResult, *, verbose: bool = False) -> str:
     rows = [a for a in r.allocations if verbose or not a.match]
     if rows:
         out.append("")
-        out.append(tabulate(
+        out.append(grid(
             [[a.index, a.line, a.func, a.caller, a.size, f"{a.align:#x}", a.nid,
               f"{a.predicted:#x}", f"{a.actual:#x}",
               "" if a.actual_nid is None else f"{a.predicted_nid}/{a.predicted_flags:#x}"
@@ -26,8 +25,7 @@ def render(r: ReplayResult, *, verbose: bool = False) -> str:
               "" if a.actual_nid is None else f"{a.actual_nid}/{a.actual_flags:#x}",
               "ok" if a.match else "MISMATCH"] for a in rows],
             headers=["#", "line", "request", "caller", "bytes", "align", "nid", "predicted", "actual",
-                     "pred nid/flags", "act nid/flags", ""],
-            disable_numparse=True))
+                     "pred nid/flags", "act nid/flags", ""]))
     for d in r.dumps:
         if d.match and not verbose:
             continue

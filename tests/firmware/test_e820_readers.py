@@ -26,7 +26,7 @@ from sratplan.firmware.e820 import (
     sanitize,
     trim_bios_range,
 )
-from sratplan.firmware.e820_readers import BootParamsStruct
+from sratplan.firmware.structs import BootParamsStruct
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "e820" / "realdata"
 G = 1 << 30

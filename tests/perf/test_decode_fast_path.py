@@ -1,7 +1,6 @@
 """The pieces that make ``sratplan decode`` quick keep its behaviour:
 
 * the model's records behave like the frozen dataclasses they replaced;
-* the summary grid is laid out exactly as tabulate lays it out;
 * the generated per-class renderers print what the field-by-field path prints;
 * a plain decode of a binary table imports none of the heavy modules.
 """
@@ -16,8 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from sratplan.acpi import model as m
 from sratplan.acpi import tables as T
@@ -58,24 +55,6 @@ def test_records_act_like_frozen_dataclasses():
     assert h.length == 48 and h == m.AcpiHeader(*[getattr(h, f) for f in m.AcpiHeader._FIELDS])
     t = m.SratTable(signature="SRAT", header=h, raw=b"")
     assert t.subtables == () and t.table_revision == 0 and t.findings == ()
-
-
-# The summary's cells: numbers, hex, "2 GiB", flag words; never padded
-# (tabulate strips surrounding spaces, grid has none to strip).
-cell = st.text(alphabet="0123456789abcdefx,-: GiBT", max_size=14).filter(lambda c: c == c.strip())
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 6).flatmap(lambda n: st.tuples(
-    st.lists(st.text(alphabet="ABCDEFGHIJKLMNOP ", min_size=1, max_size=10).filter(lambda h: h == h.strip()),
-             min_size=n, max_size=n),
-    st.lists(st.lists(cell, min_size=n, max_size=n), min_size=1, max_size=6))),
-    st.sampled_from(["table", "markdown"]))
-def test_grid_is_tabulate(head_rows, fmt):
-    tabulate = pytest.importorskip("tabulate").tabulate
-    head, rows = head_rows
-    want = tabulate(rows, head, tablefmt={"table": "simple", "markdown": "github"}[fmt], disable_numparse=True)
-    assert acpi_text.grid(rows, head, fmt) == want
 
 
 def _slow_lines(s, name):
