@@ -26,7 +26,7 @@ import re
 import stat
 import sys
 import time
-from dataclasses import dataclass, replace
+from .records import record, replace
 
 from .errors import SratplanError
 
@@ -42,7 +42,7 @@ _KNOWN_SIGS = {s.encode() for s in PLAN_SIGS + ("APIC", "FACP", "DSDT", "SSDT", 
                                                 "SPCR", "GTDT", "WAET", "WSMT", "TPM2", "SLIC", "MSDM")}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AuditInput:
     """One machine: ``kind`` is ``tables`` (binary table files), ``text``
     (one acpidump / .dsl file) or ``sysroot`` (``paths[0]`` is the root)."""
@@ -52,7 +52,7 @@ class AuditInput:
     paths: tuple
 
 
-@dataclass
+@record
 class Discovery:
     inputs: list
     skipped: list
@@ -362,7 +362,7 @@ def _work(item):
     return key, audit_one(inp, cmdline, kernel)
 
 
-@dataclass
+@record
 class AuditResult:
     rows: list
     skipped: list

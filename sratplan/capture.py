@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from .records import record
 from pathlib import Path
 
 from . import live
 from .errors import InputError, UsageError
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CaptureResult:
     dest: str
     written: tuple            # relative paths written (files and links)

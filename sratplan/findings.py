@@ -7,7 +7,7 @@ The catalogue of codes lives in ``docs/findings.md``.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from .records import field, record
 
 
 class Severity(str, enum.Enum):
@@ -20,7 +20,7 @@ class Severity(str, enum.Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     code: str
     severity: Severity

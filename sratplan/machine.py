@@ -10,7 +10,7 @@ not give are filled in by modelling the usual loaders and written down in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from .records import record
 
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
@@ -28,7 +28,7 @@ QEMU_OEMS = ("BOCHS", "BXPC")
 HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Machine:
     profile: KernelProfile
     cmdline: KernelCmdline

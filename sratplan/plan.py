@@ -9,7 +9,7 @@ advise.py, the verdict, findings and recommended command line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import field, record
 
 from .findings import Finding, Severity
 from .firmware.e820 import kernel_e820
@@ -25,7 +25,7 @@ LABEL_ORDER = ("kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_
 PAGE = 4096
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ZonePlan:
     zone: str
     start_pfn: int | None
@@ -38,7 +38,7 @@ class ZonePlan:
                 "present": self.present, "managed": self.managed}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodePlan:
     node: int
     pxms: tuple
@@ -67,7 +67,7 @@ class NodePlan:
         return sum(z.present for z in self.zones[:3]) * PAGE
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BlockRun:
     first: int
     last: int
@@ -87,7 +87,7 @@ class BlockRun:
         return d
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     kernel: str
     machine: object
@@ -148,7 +148,7 @@ class Plan:
         }
 
 
-@dataclass
+@record
 class Simulation:
     e820: object
     early: object

@@ -41,7 +41,7 @@ so one miss is reported once instead of cascading.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from .records import field, record
 
 from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
@@ -66,7 +66,7 @@ SCHEMA = "sratplan.replay/1"
 MAX_REGIONS = 1 << 15
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AllocResult:
     index: int
     line: int
@@ -103,7 +103,7 @@ class AllocResult:
         return d
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DumpResult:
     index: int
     line: int
@@ -125,7 +125,7 @@ class DumpResult:
                 "kernel_table": list(self.kernel_table), "engine_table": list(self.engine_table)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReplayResult:
     path: str | None
     release: str | None

@@ -91,7 +91,7 @@ def run(args) -> int:
     from ..plan import plan as make_plan
 
     if args.compare:
-        from dataclasses import replace
+        from ..records import replace
 
         from ..kernel.cmdline import parse_cmdline
 

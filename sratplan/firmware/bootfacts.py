@@ -21,7 +21,7 @@ the planner must predict those.  Only the first boot of a log is read.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from ..records import field, record
 from pathlib import Path
 
 from ..errors import InputError, LimitError
@@ -38,7 +38,7 @@ _VERSION_RE = re.compile(r"Linux version (\S+)")
 MAX_ACPI_TABLES = 4096
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AcpiTableAddr:
     """One ``ACPI: SIG 0xADDR LEN`` line: where firmware put a table."""
 
@@ -50,7 +50,7 @@ class AcpiTableAddr:
         return iter((self.sig, self.address, self.length))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BootFacts:
     """Facts a loader and the firmware fixed before the kernel decided anything.
 

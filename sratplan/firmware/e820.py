@@ -26,7 +26,7 @@ Readers for the many textual and binary forms of the map live in
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from ..records import field, record, replace
 from typing import Iterable, Sequence
 
 from ..findings import Finding, Severity
@@ -121,7 +121,7 @@ def type_label(t: int) -> str:
         return f"type {t}"
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class E820Entry:
     """One e820 entry ``[start, start + size)`` of a 32-bit type.
 
@@ -156,7 +156,7 @@ class E820Entry:
                 "type": self.type if self.type != E820_TYPE_UNKNOWN else None, "type_name": self.type_label}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class E820Table:
     """An e820 map as read from one source.
 
@@ -381,7 +381,7 @@ class _Table:
 # mem= / memmap= (parse_memopt, parse_memmap_one) and the user map
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemmapOp:
     """One ``memmap=`` item as the kernel understood it.
 
@@ -740,7 +740,7 @@ def first_dump_memory(entries: Sequence[E820Entry], profile=None) -> list[tuple[
 # The whole early e820 path of setup_arch in one call
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KernelE820:
     """Every e820 stage the kernel goes through at boot.
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from ..records import field, record
 from pathlib import Path
 
 from ..errors import InputError, LimitError, ParseError
@@ -361,7 +361,7 @@ BOOT_PARAMS_SIZE = 0x1000
 KASLR_FLAG = 0x02          # loadflags bit 1 (bootparam.h)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BootParams:
     """The loader facts in ``struct boot_params``.
 

@@ -30,7 +30,7 @@ kernel's effect (often none).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from ..records import field, record, replace
 
 from ..findings import Finding, Severity
 from ..units import PAGE_SHIFT, kstrtobool, kstrtouint, memparse, simple_strtoull
@@ -47,7 +47,7 @@ ONLINE_TYPES = ("offline", "online", "online_kernel", "online_movable")
 ONLINE_POLICIES = ("contig-zones", "auto-movable")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CoreSpec:
     """``kernelcore=`` / ``movablecore=`` after the kernel parsed every
     occurrence in order.
@@ -76,7 +76,7 @@ class CoreSpec:
         return f"{self.pages} pages"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CrashkernelRequest:
     """What ``crashkernel=`` asks for, resolved against the system RAM size.
 
@@ -93,7 +93,7 @@ class CrashkernelRequest:
     text: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KernelCmdline:
     """A parsed kernel command line.  Build one with :func:`parse_cmdline`."""
 

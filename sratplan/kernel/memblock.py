@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass
+from ..records import record
 
 from .profile import MAX_NUMNODES_DEBIAN, KernelProfile
 
@@ -53,7 +53,7 @@ MEMBLOCK_RSRV_KERN = 0x20
 MEMBLOCK_KHO_SCRATCH = 0x40
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Region:
     """One ``struct memblock_region``: ``[base, base + size)`` with flags and nid."""
 
@@ -68,7 +68,7 @@ class Region:
 
 
 def _region_maker():
-    # Region(b, s, f, n) without the frozen dataclass __init__: the slots are
+    # Region(b, s, f, n) without the frozen __init__: the slots are
     # filled through their descriptors (views of 2,000-region arrays are
     # taken many times per plan).
     new = object.__new__
@@ -88,7 +88,7 @@ def _region_maker():
 _region = _region_maker()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Snapshot:
     """Immutable copy of the allocator state (see :meth:`Memblock.snapshot`)."""
 

@@ -30,7 +30,7 @@ what it has.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..records import record
 
 _PREFIX = re.compile(
     r"^(?:<\d+>)?"                                                   # dmesg -r priority
@@ -71,7 +71,7 @@ _CRASH = re.compile(
 MAX_LINE = 4096          # longer lines are not kernel messages; skipped
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One memblock-relevant line of the log.
 
@@ -106,7 +106,7 @@ class Event:
         return self.caller.split("+", 1)[0]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DumpRegion:
     type: str                     # "memory" | "reserved"
     index: int
@@ -122,7 +122,7 @@ class DumpRegion:
         return self.base + self.size
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Dump:
     """One ``memblock_dump_all`` table."""
 
@@ -139,7 +139,7 @@ class Dump:
         return self.memory if which == "memory" else self.reserved
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemblockLog:
     release: str | None                 # from "Linux version"
     cmdline: str | None

@@ -17,7 +17,7 @@ them form uniform runs.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from ..records import record
 
 from .zones import MAX_ORDER_NR_PAGES, ZONE_NAMES, ZoneLayout
 
@@ -50,7 +50,7 @@ def probe_memory_block_size(max_pfn: int, *, hypervisor: bool, advised_max: int 
     return bz
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BlockRun:
     first: int
     last: int

@@ -18,7 +18,7 @@ Page-table pages are tracked as sets of table indices (one PUD page per
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 PAGE = 4096
 PMD_SIZE = 2 << 20
@@ -37,7 +37,7 @@ def _rup(v, a):
     return -(-v // a) * a
 
 
-@dataclass
+@record
 class PageTables:
     """The state kernel_physical_mapping_init() builds up."""
 

@@ -15,7 +15,7 @@ of them failed.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from ..records import field, record
 
 from .profile import KernelProfile
 
@@ -34,7 +34,7 @@ GI_ENABLED = 0x1
 SRAT_HEADER_SIZE = 48  # sizeof(struct acpi_table_srat)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SratCpu:
     offset: int
     type: int
@@ -43,7 +43,7 @@ class SratCpu:
     node: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SratMem:
     """One memory-affinity entry the kernel accepted (an ``ACPI: SRAT: Node`` line)."""
 
@@ -56,14 +56,14 @@ class SratMem:
     nonvolatile: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NumaMemblk:
     start: int
     end: int
     nid: int
 
 
-@dataclass
+@record
 class PxmMap:
     """pxm_to_node_map / node_to_pxm_map (static in the kernel: never reset)."""
 
@@ -98,7 +98,7 @@ class PxmMap:
         return self.pxm_to_node.get(pxm, NUMA_NO_NODE)
 
 
-@dataclass
+@record
 class SratResult:
     """What acpi_numa_init() left behind (one attempt)."""
 

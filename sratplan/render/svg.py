@@ -33,7 +33,7 @@ import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from ..records import record
 
 from ..firmware.e820 import E820_TYPE_UNKNOWN
 
@@ -134,7 +134,7 @@ def _f(v: float) -> str:
 # --------------------------------------------------------------------------- scale
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Segment:
     start: int
     end: int          # exclusive
