@@ -148,6 +148,11 @@ def parse_size(text: str, *, what: str = "size") -> int:
     """
     if not isinstance(text, str):
         raise UsageError(f"{what}: expected a number, got {type(text).__name__}")
+    # the common case (every number of an e820 map): bare hex or decimal
+    if text[:2] in ("0x", "0X") and 2 < len(text) <= 18 and _HEXDIGITS.issuperset(text[2:]):
+        return int(text[2:], 16)
+    if 0 < len(text) <= 19 and _DECDIGITS.issuperset(text):
+        return int(text)
     t = text.strip().replace("_", "")
     if not t or len(t) > 64:
         raise UsageError(f"{what}: {text!r} is not a number")

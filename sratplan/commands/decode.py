@@ -27,11 +27,11 @@ def run(args) -> int:
             errors.append({"path": p, "error": str(e)})
             print(f"sratplan: error: {e}", file=sys.stderr)
     if args.format == "json":
-        import json
 
+        from ..render import jsontext
         from ..render.acpi_json import document
 
-        json.dump(document(sets, errors, only), sys.stdout, indent=1)
+        sys.stdout.write(jsontext.dumps(document(sets, errors, only), 1))
         sys.stdout.write("\n")
     else:
         from ..render.acpi_text import render_tableset

@@ -8,10 +8,10 @@ memblock=debug trace.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..errors import SratplanError
+from ..render import jsontext
 
 
 def run(args) -> int:
@@ -23,7 +23,7 @@ def run(args) -> int:
         print(f"sratplan: error: {e}", file=sys.stderr)
         return 2
     if args.format == "json":
-        json.dump(result.to_json(), sys.stdout, indent=1)
+        sys.stdout.write(jsontext.dumps(result.to_json(), 1))
         sys.stdout.write("\n")
     else:
         from ..render.replay_text import render

@@ -130,14 +130,19 @@ def _u8(b, o):
     return b[o] if o < len(b) else 0
 
 
+_STRUCTS: dict = {}
+
+
 def _read(raw: bytes, off: int, fmt: str):
     """Read little-endian fields; bytes beyond the data read as 0 (they are
     memory the kernel would read past the table; the decoder reports them)."""
-    size = struct.calcsize(fmt)
-    chunk = raw[off:off + size]
-    if len(chunk) < size:
-        chunk = chunk + bytes(size - len(chunk))
-    return struct.unpack(fmt, chunk)
+    st = _STRUCTS.get(fmt)
+    if st is None:
+        st = _STRUCTS[fmt] = struct.Struct(fmt)
+    if 0 <= off and off + st.size <= len(raw):
+        return st.unpack_from(raw, off)
+    chunk = raw[off:off + st.size]
+    return st.unpack(chunk + bytes(st.size - len(chunk)))
 
 
 def walk_entries(raw: bytes, table_end: int, header_size: int, procs, log, sig="SRAT",

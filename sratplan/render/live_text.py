@@ -4,8 +4,7 @@ Presentation only: every value comes from the LiveReport."""
 
 from __future__ import annotations
 
-import json
-
+from . import jsontext
 from .grid import grid
 
 
@@ -21,7 +20,7 @@ def render(report, fmt: str, *, source: str = "this machine") -> str:
     if fmt == "json":
         d = report.to_json()
         d["source"] = source
-        return json.dumps(d, indent=2) + "\n"
+        return jsontext.dumps(d) + "\n"
 
     md = fmt == "markdown"
     tf = "markdown" if md else "table"

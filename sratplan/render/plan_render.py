@@ -3,8 +3,7 @@ the SVG picture.  Presentation only: every number comes from the Plan."""
 
 from __future__ import annotations
 
-import json
-
+from . import jsontext
 from .grid import grid
 
 GIB = 1 << 30
@@ -16,7 +15,7 @@ def _gib(nbytes: int) -> str:
 
 def render(plan, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(plan.to_json(), indent=2) + "\n"
+        return jsontext.dumps(plan.to_json()) + "\n"
     if fmt == "markdown":
         return _markdown(plan)
     if fmt == "svg":
@@ -28,7 +27,7 @@ def render(plan, fmt: str) -> str:
 
 def render_compare(plans, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps([p.to_json() for p in plans], indent=2) + "\n"
+        return jsontext.dumps([p.to_json() for p in plans]) + "\n"
     if fmt == "svg":
         from . import svg
 
