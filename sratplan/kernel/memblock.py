@@ -670,6 +670,43 @@ class Memblock:
         """memblock_alloc_try_nid / memblock_alloc_try_nid_raw (same placement)."""
         return self._alloc_internal(size, align, min_addr, max_addr, nid, False)
 
+    def alloc_try_nid_repeat(self, count: int, size: int, align: int, nid: int = NUMA_NO_NODE) -> list[int]:
+        """``count`` successive memblock_alloc_try_nid(size, align, 0,
+        ACCESSIBLE, nid) calls (sparse_init's one page per mem_section root:
+        one per 32 GiB of RAM).  Top-down, each call after the first lands
+        right below the previous one while the free gap lasts, so the gap is
+        taken with one reservation instead of one per call — the same regions,
+        sizes and addresses.  Falls back to single calls whenever that
+        reasoning does not hold (bottom-up, mirror, tracing, unaligned sizes,
+        a reserved array near the size that makes memblock double it)."""
+        out: list[int] = []
+        fast = (not self.bottom_up and not self.has_mirror and self.trace is None
+                and size > 0 and align > 0 and not align & (align - 1) and size % align == 0)
+        res = self._reserved
+        while len(out) < count:
+            a = self.alloc_try_nid(size, align, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid)
+            out.append(a)
+            if not a:
+                out.extend([0] * (count - len(out)))
+                break
+            if not fast or len(res.base) + 2 > res.max:
+                continue
+            # The gap below ``a``: down to the previous reservation or the
+            # start of a's memory region, and never below the first page.
+            mem = self._memory
+            i = bisect.bisect_right(mem.base, a) - 1
+            j = bisect.bisect_right(res.base, a) - 1     # the reservation now holding a
+            floor = max(mem.base[i], PAGE_SIZE)
+            if j > 0:
+                floor = max(floor, res.base[j - 1] + res.size[j - 1])
+            k = min(count - len(out), (a - floor) // size)
+            if k <= 0:
+                continue
+            # the calls would reserve with the nid and flags a's reservation got
+            self.reserve(a - k * size, k * size, res.nid[j], res.flags[j])
+            out.extend(a - m * size for m in range(1, k + 1))
+        return out
+
     def alloc_exact_nid_raw(self, size: int, align: int, min_addr: int, max_addr: int, nid: int) -> int:
         """memblock_alloc_exact_nid_raw: no fallback to other nodes."""
         return self._alloc_internal(size, align, min_addr, max_addr, nid, True)

@@ -75,12 +75,23 @@ def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
         return out
     # mem_section root array, then one root page per 256 sections touched
     mb.alloc(profile.mem_section_roots_bytes, 64)
-    roots_done = set()
+    # (runs are in address order: a root is first touched by the lowest run
+    # reaching it, and consecutive roots of one node are one batch)
+    last_root = -1
+    batch_nid, batch = None, 0
     for s, e, nid in runs:
-        for root in range(s // SECTIONS_PER_ROOT, (e - 1) // SECTIONS_PER_ROOT + 1):
-            if root not in roots_done:
-                roots_done.add(root)
-                mb.alloc_try_nid(PAGE, 64, 0, 0, nid)
+        first = max(s // SECTIONS_PER_ROOT, last_root + 1)
+        last = (e - 1) // SECTIONS_PER_ROOT
+        if last < first:
+            continue
+        if nid != batch_nid and batch:
+            mb.alloc_try_nid_repeat(batch, PAGE, 64, batch_nid)
+            batch = 0
+        batch_nid = nid
+        batch += last - first + 1
+        last_root = last
+    if batch:
+        mb.alloc_try_nid_repeat(batch, PAGE, 64, batch_nid)
     vmemmap_pud = set()
     vmemmap_pmd = set()
     for s, e, nid in runs:               # consecutive sections of one nid = one sparse_init_nid()

@@ -136,3 +136,49 @@ def test_out_of_range_values_never_raise(ops):
         _check(mb.memory)
         _check(mb.reserved)
     mb.dump()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(PROFILES)), st.booleans(), st.booleans(), st.booleans(), st.lists(op, max_size=30),
+       st.integers(0, 300), st.sampled_from([(4096, 64), (4096, 4096), (1 << 16, 1 << 12), (8192, 4096),
+                                             (4096, 8192), (100, 64)]), nid)
+def test_repeated_allocation_equals_single_calls(name, bottom_up, movable, resize, ops, count, req, n):
+    """alloc_try_nid_repeat is ``count`` alloc_try_nid calls: the same
+    addresses, the same reserved regions (nid, flags) and bookkeeping."""
+    size, align = req
+    mbs = []
+    for _ in range(2):
+        mb = Memblock(PROFILES[name], movable_node=movable)
+        if resize:
+            mb.allow_resize()
+        for o in ops:
+            _apply(mb, o)
+        mb.set_bottom_up(bottom_up)
+        mbs.append(mb)
+    fast, slow = mbs
+    got = fast.alloc_try_nid_repeat(count, size, align, n)
+    want = [slow.alloc_try_nid(size, align, 0, 0, n) for _ in range(count)]
+    assert got == want
+    assert fast.reserved == slow.reserved and fast.reserved_size() == slow.reserved_size()
+    assert fast.memory == slow.memory
+
+
+def test_repeated_allocation_across_gaps_and_nodes():
+    """A long run that exhausts several free gaps, then the node, then falls
+    back to other nodes; and a reserved array at the doubling edge."""
+    for name in sorted(PROFILES):
+        mbs = []
+        for _ in range(2):
+            mb = Memblock(PROFILES[name])
+            mb.allow_resize()
+            for k in range(6):
+                mb.add_node((k + 1) << 24, 1 << 22, k % 2)
+                mb.reserve(((k + 1) << 24) + (1 << 21) + 64 * k, 4096 * (k + 1))
+            for k in range(120):        # 126 reserved regions: the next inserts double the array
+                mb.reserve((7 << 24) + k * 3 * PAGE, PAGE)
+            mbs.append(mb)
+        fast, slow = mbs
+        got = fast.alloc_try_nid_repeat(7000, 4096, 64, 1)
+        want = [slow.alloc_try_nid(4096, 64, 0, 0, 1) for _ in range(7000)]
+        assert got == want and 0 in got and len({a for a in got if a}) == sum(1 for a in got if a)
+        assert fast.reserved == slow.reserved and fast.reserved_size() == slow.reserved_size()
