@@ -314,13 +314,19 @@ def plan(machine, advise_more: bool = True) -> Plan:
     from collections import Counter
 
     cpus_per_node = Counter(sim.cpu_nodes)
+    mem_by_nid: dict = {}
+    for r in mb.memory:
+        mem_by_nid.setdefault(r.nid, []).append(r)
+    srat_by_nid: dict = {}
+    for m in (srat.mems if srat and numa.mode == "srat" else ()):
+        srat_by_nid.setdefault(m.node, []).append(m)
     for nid in all_nodes:
         pxms = tuple(sorted(px for px, n in (numa.pxm.pxm_to_node.items() if numa.pxm else ()) if n == nid)) \
             if numa.mode == "srat" else ()
-        sr = tuple((m.start, m.end - 1, m.hotplug) for m in (srat.mems if srat and numa.mode == "srat" else ())
-                   if m.node == nid)
-        memr = tuple((r.base, r.base + r.size - 1) for r in mb.memory if r.nid == nid)
-        hot = any(r.flags & p.flag_hotplug for r in mb.memory if r.nid == nid)
+        sr = tuple((m.start, m.end - 1, m.hotplug) for m in srat_by_nid.get(nid, ()))
+        own = mem_by_nid.get(nid, ())
+        memr = tuple((r.base, r.base + r.size - 1) for r in own)
+        hot = any(r.flags & p.flag_hotplug for r in own)
         cleared = ()
         if nid in hp_before and not hot:
             labs = numa.cleared_by.get(nid) or ["other"]

@@ -203,6 +203,29 @@ class Memblock:
     def reserved(self) -> tuple[Region, ...]:
         return self._reserved.regions()
 
+    def memory_spans(self):
+        """(base, size, nid) of every memory region, without building Region
+        objects (for loops that run once per node or per mapping step)."""
+        m = self._memory
+        return zip(m.base, m.size, m.nid)
+
+    def memory_index(self, addr: int) -> int:
+        """Index of the memory region holding ``addr``, -1 if none."""
+        m = self._memory
+        i = bisect.bisect_right(m.base, addr) - 1
+        return i if i >= 0 and addr < m.base[i] + m.size[i] else -1
+
+    def memory_covers(self, start: int, end: int) -> bool:
+        """Whether one memory region holds all of [start, end)."""
+        i = self.memory_index(start)
+        m = self._memory
+        return i >= 0 and end <= m.base[i] + m.size[i]
+
+    def memory_nid_at(self, addr: int) -> int:
+        """The nid of the memory region holding ``addr`` (-1: none)."""
+        i = self.memory_index(addr)
+        return self._memory.nid[i] if i >= 0 else -1
+
     def memory_size(self) -> int:
         """memblock_phys_mem_size(): memblock.memory.total_size."""
         return self._memory.total_size

@@ -217,6 +217,11 @@ class NumaMeminfo:
                 second_e.append(se)
             return starts, best_e, best_n, second_e
 
+        # Upper bounds on the ends of the grown blocks: the largest end and its
+        # node, and a bound on the ends of blocks of any other node (so that a
+        # query usually skips the scan of ``grown``).
+        gb = [-1, None, -1]
+
         def other_hits(nid, start, end):
             starts, best_e, best_n, second_e = index
             k = bisect.bisect_left(starts, end)
@@ -224,7 +229,18 @@ class NumaMeminfo:
                 lim = best_e[k - 1] if best_n[k - 1] != nid else second_e[k - 1]
                 if lim > start:
                     return True
+            if (gb[0] if gb[1] != nid else gb[2]) <= start:
+                return False
             return any(g[2] != nid and g[0] < end and g[1] > start for g in grown)
+
+        def note_growth(b):
+            e, n = b[1], b[2]
+            if n == gb[1]:
+                gb[0] = max(gb[0], e)
+            elif e > gb[0]:
+                gb[2], gb[0], gb[1] = gb[0], e, n
+            else:
+                gb[2] = max(gb[2], e)
 
         index = build()
         for bi in order:
@@ -248,9 +264,11 @@ class NumaMeminfo:
                 dead.add(id(bj))
                 if not grown or grown[-1] is not bi:
                     grown.append(bi)
+                note_growth(bi)
                 if len(grown) > 64:
                     index = build()
                     grown = []
+                    gb[:] = [-1, None, -1]
         self.blks[:] = [b for b in order if id(b) not in dead]
         return None
 
@@ -523,7 +541,4 @@ class NumaInit:
 
     def nid_of(self, addr: int) -> int:
         """early_pfn_to_nid(): node of the memory region holding addr."""
-        for r in self.mb.memory:
-            if r.base <= addr < r.base + r.size:
-                return r.nid
-        return -1
+        return self.mb.memory_nid_at(addr)

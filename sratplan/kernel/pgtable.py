@@ -133,10 +133,7 @@ class DirectMap:
         return [(m[0] << 12, m[1] << 12, m[2]) for m in merged]
 
     def _region_memory(self, s, e):
-        for r in self.mb.memory:
-            if r.base <= s and e <= r.base + r.size:
-                return True
-        return False
+        return self.mb.memory_covers(s, e)
 
     # --- kernel_physical_mapping_init -------------------------------------
     def _map(self, start, end, mask):
@@ -296,9 +293,9 @@ class DirectMap:
         """The highest page-aligned end of memory below ``limit`` (0: none),
         as init_range_memory_mapping() rounds the regions."""
         best = 0
-        for r in self.mb.memory:
-            s = ((r.base + 4095) >> 12) << 12
-            e = ((r.base + r.size) >> 12) << 12
+        for base, size, _nid in self.mb.memory_spans():
+            s = ((base + 4095) >> 12) << 12
+            e = ((base + size) >> 12) << 12
             if s < e and s < limit:
                 best = max(best, min(e, limit))
         return best
@@ -307,9 +304,9 @@ class DirectMap:
         """The lowest page-aligned memory address at or above ``start``
         (``1 << 64`` when none)."""
         best = 1 << 64
-        for r in self.mb.memory:
-            s = ((r.base + 4095) >> 12) << 12
-            e = ((r.base + r.size) >> 12) << 12
+        for base, size, _nid in self.mb.memory_spans():
+            s = ((base + 4095) >> 12) << 12
+            e = ((base + size) >> 12) << 12
             if s < e and e > start:
                 best = min(best, max(s, start))
         return best

@@ -156,14 +156,17 @@ def walk_entries(raw: bytes, table_end: int, header_size: int, procs, log, sig="
     errs = 0
     count = 0
     entry = header_size
+    by_type: dict = {}
+    for proc in procs:
+        by_type.setdefault(proc[0], []).append(proc)
+    none: list = []
+    n = len(raw)
     # the loop condition only checks that the 2-byte subtable header starts
     # before the end: a trailing 1-2 byte stub is ignored
     while entry + 2 < table_end:
-        etype = _u8(raw, entry)
+        etype = raw[entry] if entry < n else 0
         matched = False
-        for proc in procs:
-            if etype != proc[0]:
-                continue
+        for proc in by_type.get(etype, none):
             if stop_on_error:
                 if proc[1] is not None and proc[1](entry):
                     return -22, None
@@ -175,7 +178,7 @@ def walk_entries(raw: bytes, table_end: int, header_size: int, procs, log, sig="
             break
         if matched:
             count += 1
-        elen = _u8(raw, entry + 1)
+        elen = raw[entry + 1] if entry + 1 < n else 0
         if elen == 0:
             log.append(f"ACPI: [{sig}:0x{procs[0][0]:02x}] Invalid zero length")
             return -22, entry
