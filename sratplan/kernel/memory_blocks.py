@@ -17,6 +17,7 @@ them form uniform runs.
 from __future__ import annotations
 
 import bisect
+
 from ..records import record
 
 from .zones import MAX_ORDER_NR_PAGES, ZONE_NAMES, ZoneLayout
@@ -88,25 +89,33 @@ class _Mem:
                 rr.append((s, e, r.nid))
         rr.sort()
         self.ranges = rr
+        self._starts = [s for s, _, _ in rr]
         # a section is present when any memblock memory touches it (memblocks_present)
         self.sections = _union(
             (r.base >> SECTION_SHIFT, ((r.base + r.size - 1) >> SECTION_SHIFT) + 1)
             for r in regions if r.size > 0)
+        self._sec_starts = [s for s, _ in self.sections]
+
+    def overlapping(self, spfn: int, epfn: int):
+        """The ranges meeting [spfn, epfn), in address order (memblock
+        regions never overlap, so a bisect finds the first)."""
+        rr = self.ranges
+        i = max(bisect.bisect_right(self._starts, spfn) - 1, 0)
+        out = []
+        while i < len(rr) and rr[i][0] < epfn:
+            if rr[i][1] > spfn:
+                out.append(rr[i])
+            i += 1
+        return out
 
     def section_present(self, sec: int) -> bool:
-        for s, e in self.sections:
-            if s <= sec < e:
-                return True
-            if s > sec:
-                break
-        return False
+        i = bisect.bisect_right(self._sec_starts, sec) - 1
+        return i >= 0 and sec < self.sections[i][1]
 
     def nid_at(self, pfn: int):
-        for s, e, nid in self.ranges:
-            if s <= pfn < e:
-                return nid
-            if s > pfn:
-                break
+        i = bisect.bisect_right(self._starts, pfn) - 1
+        if i >= 0 and pfn < self.ranges[i][1]:
+            return self.ranges[i][2]
         return None
 
 
@@ -196,10 +205,8 @@ def _block_nodes(bid, spfn, epfn, mem, layout, profile, online, first_online, sp
     nodes = []
     if profile.block_node_rule == "regions":
         # 7.x register_memory_blocks_under_nodes(): each memory region's nid
-        for s, e, nid in mem.ranges:
-            if nid not in online:
-                continue
-            if s < epfn and e > spfn:
+        for s, e, nid in mem.overlapping(spfn, epfn):
+            if nid in online:
                 nodes.append(nid)
         # a node is added once per region, but memory_block_add_nid_early()
         # only clears the zone when the nid differs from the current one
@@ -226,7 +233,7 @@ def _block_nodes(bid, spfn, epfn, mem, layout, profile, online, first_online, sp
                 continue
             s0, e0 = sec * PAGES_PER_SECTION, (sec + 1) * PAGES_PER_SECTION
             covered = 0
-            for s, e, rnid in mem.ranges:
+            for s, e, rnid in mem.overlapping(s0, e0):
                 a, b = max(s, s0), min(e, e0)
                 if a < b:
                     covered += b - a

@@ -184,10 +184,7 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
 
 
 def _nid_of(mb, addr):
-    for r in mb.memory:
-        if r.base <= addr < r.base + r.size:
-            return r.nid
-    return None
+    return mb.memory_nid_at(addr) if mb.memory_index(addr) >= 0 else None
 
 
 __all__ = ["late_boot", "managed_pages", "LateBoot"]

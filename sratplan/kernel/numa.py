@@ -310,14 +310,13 @@ class NumaResult:
 
 def _pfn_ranges(memblock, nid=None):
     """for_each_mem_pfn_range(): (PFN_UP(base), PFN_DOWN(end), nid) per region."""
-    for r in memblock.memory:
-        s = (r.base + 4095) >> PAGE_SHIFT
-        e = (r.base + r.size) >> PAGE_SHIFT
-        if s >= e:
+    for base, size, rnid in memblock.memory_spans():
+        if nid is not None and rnid != nid:
             continue
-        if nid is not None and r.nid != nid:
-            continue
-        yield s, e, r.nid
+        s = (base + 4095) >> PAGE_SHIFT
+        e = (base + size) >> PAGE_SHIFT
+        if s < e:
+            yield s, e, rnid
 
 
 def _absent_pages(memblock, nid, s, e) -> int:
