@@ -43,6 +43,11 @@ def _write(o, pad: str, step: str, out: list) -> None:
             out.append("[]")
             return
         inner = pad + step
+        sep = ",\n" + inner
+        if not any(issubclass(k, (list, tuple, dict)) for k in set(map(type, o))):
+            # a list of scalars (most of a plan: [start, end] pairs) in one join
+            out.append("[\n" + inner + sep.join(map(_scalar, o)) + "\n" + pad + "]")
+            return
         out.append("[\n" + inner)
         first = True
         for v in o:
