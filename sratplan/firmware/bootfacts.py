@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from ..records import field, record
-from pathlib import Path
 
 from ..errors import InputError, LimitError
 from ..findings import Finding, Severity
@@ -172,6 +171,8 @@ def boot_facts_from_boot_params(data: bytes, *, path: str | None = None) -> Boot
 def read_boot_facts(path) -> BootFacts:
     """``--boot-facts FILE``: a boot log (text) or a ``boot_params`` zero page
     (binary), or a capture directory holding ``dmesg.txt`` / ``boot_params.bin``."""
+    from pathlib import Path  # imported when a file is read (~4 ms)
+
     p = Path(path)
     if p.is_dir():
         for name in ("dmesg.txt", "boot_params.bin"):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 from ..records import field, record, replace
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..findings import Finding, Severity
 from ..units import PAGE_SIZE, PAGE_SHIFT, U64_MASK

@@ -26,7 +26,6 @@ import json
 import os
 import re
 from ..records import field, record
-from pathlib import Path
 
 from ..errors import InputError, LimitError, ParseError
 from ..findings import Finding, Severity
@@ -316,6 +315,8 @@ def read_memmap_dir(path) -> E820Table:
     """Read a ``/sys/firmware/memmap`` directory (subdirectories ``0``, ``1``, …
     each holding ``start``, ``end`` and ``type``), or a file in the flattened
     ``N start end type`` form."""
+    from pathlib import Path  # imported when a file is read (~4 ms)
+
     p = Path(path)
     if p.is_file():
         return parse_memmap_text(_read_text(p), path=str(p))
@@ -677,7 +678,7 @@ def parse_e820_json(text: str, *, path: str | None = None) -> E820Table:
 # Auto-detection
 
 
-def _read_text(p: Path) -> str:
+def _read_text(p) -> str:  # p: a pathlib.Path
     try:
         size = p.stat().st_size
         if size > MAX_INPUT_BYTES:
@@ -695,6 +696,8 @@ def read_e820(path) -> E820Table:
     a 4096-byte binary file is a zero page; text is tried as a kernel log,
     a memmap listing, ``/proc/iomem``, JSON, then the hand-written form.
     """
+    from pathlib import Path  # imported when a file is read (~4 ms)
+
     p = Path(path)
     if p.is_dir():
         if any(c.isdigit() for c in os.listdir(p)) and (p / "0").is_dir():
