@@ -3,7 +3,7 @@
 Exit status: 0 clean; 1 bad news (error findings, disagreements); 2 usage or
 unreadable/unsupported input.  Data goes to stdout, diagnostics to stderr.
 Heavy modules are imported lazily so that ``sratplan --help`` stays fast;
-the common ``decode`` command lines do not even import argparse.
+the common ``decode`` and plan command lines do not even import argparse.
 """
 
 from __future__ import annotations
@@ -248,7 +248,9 @@ def main(argv=None) -> int:
             return runner(args)
         from .commands import plan as cmd
 
-        args = cmd.build_parser(_Parser).parse_args(argv)
+        args = cmd.quick_args(argv)
+        if args is None:
+            args = cmd.build_parser(_Parser).parse_args(argv)
         return cmd.run(args)
     except UsageError as e:
         print(f"sratplan: error: {e}", file=sys.stderr)

@@ -22,7 +22,6 @@ else escapes except :class:`~sratplan.errors.SratplanError` subclasses.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from ..records import field, record
@@ -614,6 +613,8 @@ def parse_e820_json(text: str, *, path: str | None = None) -> E820Table:
     kernel-truth ``truth.json`` works too (its ``e820.bios`` list)."""
     if len(text) > MAX_INPUT_BYTES:
         raise LimitError("input is too large", table="e820", path=path)
+    import json  # only JSON maps need it
+
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:

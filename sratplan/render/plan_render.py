@@ -3,7 +3,6 @@ the SVG picture.  Presentation only: every number comes from the Plan."""
 
 from __future__ import annotations
 
-from . import jsontext
 from .grid import grid
 
 GIB = 1 << 30
@@ -15,6 +14,8 @@ def _gib(nbytes: int) -> str:
 
 def render(plan, fmt: str) -> str:
     if fmt == "json":
+        from . import jsontext  # json is not imported for the other formats
+
         return jsontext.dumps(plan.to_json()) + "\n"
     if fmt == "markdown":
         return _markdown(plan)
@@ -27,6 +28,8 @@ def render(plan, fmt: str) -> str:
 
 def render_compare(plans, fmt: str) -> str:
     if fmt == "json":
+        from . import jsontext
+
         return jsontext.dumps([p.to_json() for p in plans]) + "\n"
     if fmt == "svg":
         from . import svg
