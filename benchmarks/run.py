@@ -255,6 +255,7 @@ def bench_plan(r: Runner, iasl: str, work: Path) -> list[str]:
 
 SCALES = [  # (label, total RAM, nodes, SRAT memory ranges, CPUs)
     ("4 GiB / 1 node", 4 * GiB, 1, 1, 4),
+    ("64 TiB / 1 node (RAM alone)", 64 * TiB, 1, 1, 4),
     ("256 GiB / 2 nodes", 256 * GiB, 2, 8, 64),
     ("4 TiB / 8 nodes", 4 * TiB, 8, 64, 256),
     ("16 TiB / 32 nodes", 16 * TiB, 32, 512, 1024),

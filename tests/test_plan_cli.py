@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from sratplan.cli import main
 
@@ -112,38 +110,3 @@ def test_help_reads_like_a_man_page(capsys):
     assert e.value.code == 0
     assert "examples:" in out and "exit status" in out
 
-
-# --- the argparse-free path for plain command lines -------------------------
-
-_TOKENS = ["t.bin", "dir/", "", "-", "--", "-5", "--e820", "--e820=m.txt", "m.txt", "--cmdline", "movable_node",
-           "--cmdline=", "--cmdline=a=b c", "--boot-facts", "--kernel", "6.1", "--kernel=7.2", "--initrd",
-           "0x1000:0x2000", "--kernel-image=16M:32M", "--cpus", "4", "--cpus=+8", "--cpus=x", "--cpus=-3",
-           "--cpus= 7 ", "--format", "json", "--format=svg", "--format=html", "--example", "qemu-2node-hotplug",
-           "--example=x", "--compare", "--form", "--help", "-h", "--e8"]
-
-
-@settings(max_examples=600, deadline=None)
-@given(st.lists(st.sampled_from(_TOKENS), max_size=7))
-def test_quick_args_parse_as_argparse_does(argv):
-    from sratplan.cli import _Parser
-    from sratplan.commands.plan import build_parser, quick_args
-
-    quick = quick_args(argv)
-    if quick is None:
-        return                                   # argparse handles it
-    try:
-        want = build_parser(_Parser).parse_args(argv)
-    except SystemExit:
-        pytest.fail(f"quick path accepted {argv!r}, argparse rejects it")
-    assert vars(quick) == vars(want)
-
-
-def test_quick_args_take_the_common_lines():
-    from sratplan.commands.plan import quick_args
-
-    for argv in (["SRAT"], ["SRAT", "--format", "json"], ["a.dat", "b.dat", "--e820", "memmap/", "--cmdline",
-                                                            "movable_node kernelcore=mirror"],
-                 ["--example", "qemu-2node-hotplug"], ["--example"], []):
-        assert quick_args(argv) is not None, argv
-    for argv in (["--help"], ["SRAT", "--compare", "a", "b"], ["SRAT", "--form", "json"]):
-        assert quick_args(argv) is None, argv
