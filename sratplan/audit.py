@@ -26,9 +26,9 @@ import re
 import stat
 import sys
 import time
-from .records import record, replace
 
 from .errors import SratplanError
+from .records import record, replace
 
 GIB = 1 << 30
 PLAN_SIGS = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-from .records import record
 from pathlib import Path
 
 from . import live
 from .errors import InputError, UsageError
+from .records import record
 
 
 @record(frozen=True)

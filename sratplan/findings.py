@@ -7,6 +7,7 @@ The catalogue of codes lives in ``docs/findings.md``.
 from __future__ import annotations
 
 import enum
+
 from .records import field, record
 
 

@@ -40,10 +40,10 @@ import re
 import stat
 import sys
 import tempfile
-from .records import field, record, replace
 from pathlib import Path
 
 from .errors import InputError
+from .records import field, record, replace
 
 TABLES = "sys/firmware/acpi/tables"
 MEMMAP = "sys/firmware/memmap"

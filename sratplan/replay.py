@@ -41,15 +41,15 @@ so one miss is reported once instead of cascading.
 from __future__ import annotations
 
 import re
-from .records import field, record
 
 from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
 from .kernel.cmdline import parse_cmdline, resolve_crashkernel
 from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
-from .kernel.swiotlb import swiotlb_slabs
 from .kernel.numa import NumaMeminfo
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
+from .kernel.swiotlb import swiotlb_slabs
+from .records import field, record
 
 SZ_1M = 1 << 20
 SZ_4G = 1 << 32

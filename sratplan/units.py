@@ -226,3 +226,20 @@ def fmt_range(start: int, end: int) -> str:
     ``[mem 0x…-0x…]`` with at least 8 hex digits (``%#010Lx``)."""
     last = max(start, end - 1)
     return f"[mem {start:#010x}-{last:#010x}]"
+
+
+class LazyPattern:
+    """``re.compile(pattern, flags)`` done on first use.  The text formats'
+    patterns take ~0.5 ms each to compile and most runs read none of those
+    formats (a plain ``sratplan SRAT`` reads a binary table only).  Methods
+    are looked up on the compiled pattern once and then cached."""
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+
+    def __getattr__(self, name):
+        import re
+
+        attr = getattr(re.compile(*self._args), name)
+        self.__dict__[name] = attr
+        return attr

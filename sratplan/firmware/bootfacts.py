@@ -20,20 +20,19 @@ the planner must predict those.  Only the first boot of a log is read.
 
 from __future__ import annotations
 
-import re
-from ..records import field, record
-
 from ..errors import InputError, LimitError
 from ..findings import Finding, Severity
+from ..records import field, record
+from ..units import LazyPattern
 from .e820 import E820Table
 from .e820_readers import MAX_INPUT_BYTES, MAX_LINE_CHARS, BootParams, parse_boot_params, parse_dmesg_e820
 
-_ACPI_RE = re.compile(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)")
-_RAMDISK_RE = re.compile(r"RAMDISK: \[mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\]")
-_CMDLINE_RE = re.compile(r"(?:^|[\s\]])Command line: ?(.*)$")
-_SMPBOOT_RE = re.compile(r"smpboot: Allowing (\d{1,7}) CPUs, (\d{1,7}) hotplug CPUs")
-_TOPO_RE = re.compile(r"CPU topo: Allowing (\d{1,7}) present CPUs plus (\d{1,7}) hotplug CPUs")
-_VERSION_RE = re.compile(r"Linux version (\S+)")
+_ACPI_RE = LazyPattern(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)")
+_RAMDISK_RE = LazyPattern(r"RAMDISK: \[mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\]")
+_CMDLINE_RE = LazyPattern(r"(?:^|[\s\]])Command line: ?(.*)$")
+_SMPBOOT_RE = LazyPattern(r"smpboot: Allowing (\d{1,7}) CPUs, (\d{1,7}) hotplug CPUs")
+_TOPO_RE = LazyPattern(r"CPU topo: Allowing (\d{1,7}) present CPUs plus (\d{1,7}) hotplug CPUs")
+_VERSION_RE = LazyPattern(r"Linux version (\S+)")
 MAX_ACPI_TABLES = 4096
 
 

@@ -26,10 +26,10 @@ Readers for the many textual and binary forms of the map live in
 from __future__ import annotations
 
 import enum
-from ..records import field, record, replace
 from collections.abc import Iterable, Sequence
 
 from ..findings import Finding, Severity
+from ..records import field, record, replace
 from ..units import PAGE_SIZE, PAGE_SHIFT, U64_MASK
 
 # arch/x86/include/asm/e820/types.h: E820_MAX_ENTRIES = E820_MAX_ENTRIES_ZEROPAGE

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import os
 import re
-from ..records import field, record
 
 from ..errors import InputError, LimitError, ParseError
-from ..findings import Finding, Severity
-from ..units import U64_MASK, parse_size
 from ..errors import UsageError
+from ..findings import Finding, Severity
+from ..records import field, record
+from ..units import U64_MASK, LazyPattern, parse_size
 from .e820 import (
     DIALECT_CLASSIC,
     DIALECT_GAPS,
@@ -56,12 +56,12 @@ _FIRMWARE_WHO = ("BIOS-e820", "BIOS-88", "BIOS-e801", "Xen")
 
 # "[    0.000000] " timestamps, "kernel: " syslog prefixes etc. are skipped by
 # searching for the label anywhere in the line.
-_MEM_RE = re.compile(
+_MEM_RE = LazyPattern(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|Xen|user|reserve setup_data|modified|extended|bad_ppro)"
     r": \[mem 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*(?P<type>.*?)\s*$")
-_GAP_RE = re.compile(
+_GAP_RE = LazyPattern(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user): \[gap 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*$")
-_OLD_RE = re.compile(
+_OLD_RE = LazyPattern(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user): (?P<s>[0-9a-fA-F]{16}) - (?P<e>[0-9a-fA-F]{16})\s*(?P<type>.*?)\s*$")
 
 # Names e820_print_type() has printed, in every dialect.
@@ -73,7 +73,7 @@ _LOG_NAMES = {
     "unusable": 5, "(unusable)": 5,
     "soft reserved": 0xEFFFFFFF,
 }
-_TYPE_N_RE = re.compile(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", re.I)
+_TYPE_N_RE = LazyPattern(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", re.IGNORECASE)
 
 # e820_type_to_string() names (sysfs memmap, /proc/iomem).
 _SYSFS_NAMES = {
@@ -480,7 +480,7 @@ def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
 # ---------------------------------------------------------------------------
 # /proc/iomem
 
-_IOMEM_RE = re.compile(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.+?)\s*$")
+_IOMEM_RE = LazyPattern(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.+?)\s*$")
 
 
 def parse_iomem(text: str, *, path: str | None = None) -> E820Table:
@@ -522,7 +522,7 @@ def parse_iomem(text: str, *, path: str | None = None) -> E820Table:
 # ---------------------------------------------------------------------------
 # Hand-written maps
 
-_HAND_RE = re.compile(r"^\s*(\S+?)\s*(?:(-)|(\+)|\s)\s*(\S+)\s+(.+?)\s*$")
+_HAND_RE = LazyPattern(r"^\s*(\S+?)\s*(?:(-)|(\+)|\s)\s*(\S+)\s+(.+?)\s*$")
 
 
 def _hand_type(name: str) -> int | None:

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from ..records import record
 
+from ..records import record
 from .profile import MAX_NUMNODES_DEBIAN, KernelProfile
 
 NUMA_NO_NODE = -1

@@ -30,6 +30,7 @@ what it has.
 from __future__ import annotations
 
 import re
+
 from ..records import record
 
 _PREFIX = re.compile(

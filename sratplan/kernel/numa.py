@@ -18,8 +18,8 @@ as of 6.12 and 7.2.  Kernel differences come from the profile:
 from __future__ import annotations
 
 import bisect
-from ..records import field, record
 
+from ..records import field, record
 from . import srat as srat_mod
 from .profile import KernelProfile
 

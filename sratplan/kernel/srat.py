@@ -15,8 +15,8 @@ of them failed.
 from __future__ import annotations
 
 import struct
-from ..records import field, record
 
+from ..records import field, record
 from .profile import KernelProfile
 
 NUMA_NO_NODE = -1

@@ -33,9 +33,9 @@ import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
-from ..records import record
 
 from ..firmware.e820 import E820_TYPE_UNKNOWN
+from ..records import record
 
 SVG_NS = "http://www.w3.org/2000/svg"
 PAGE = 4096
