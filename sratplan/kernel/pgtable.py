@@ -18,6 +18,8 @@ Page-table pages are tracked as sets of table indices (one PUD page per
 
 from __future__ import annotations
 
+import bisect
+
 from ..records import field, record
 
 PAGE = 4096
@@ -37,17 +39,85 @@ def _rup(v, a):
     return -(-v // a) * a
 
 
+class IndexSet:
+    """A set of page-table entry indices kept as sorted disjoint intervals:
+    a 64 TiB direct map sets 65,536 PUD entries (or 33 M PMD entries) in a
+    handful of runs, and the walk asks "where is the next member?" instead of
+    stepping one GiB at a time.  Supports what the walk uses: ``in``,
+    ``add``, ``discard``, ``update(range)``, :meth:`next_in` and ``len``."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self):
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def __contains__(self, x: int) -> bool:
+        i = bisect.bisect_right(self.starts, x) - 1
+        return i >= 0 and x < self.ends[i]
+
+    def __len__(self) -> int:
+        return sum(e - s for s, e in zip(self.starts, self.ends))
+
+    def __eq__(self, other):
+        if not isinstance(other, IndexSet):
+            return NotImplemented
+        return self.starts == other.starts and self.ends == other.ends
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"IndexSet({list(zip(self.starts, self.ends))})"
+
+    def add_range(self, a: int, b: int) -> None:
+        if a >= b:
+            return
+        st, en = self.starts, self.ends
+        lo = bisect.bisect_left(en, a)          # first interval ending at or after a (touching counts)
+        hi = bisect.bisect_right(st, b)         # intervals starting at or before b
+        if lo < hi:
+            a, b = min(a, st[lo]), max(b, en[hi - 1])
+        st[lo:hi] = [a]
+        en[lo:hi] = [b]
+
+    def add(self, x: int) -> None:
+        self.add_range(x, x + 1)
+
+    def update(self, r: range) -> None:
+        assert r.step == 1
+        self.add_range(r.start, r.stop)
+
+    def discard(self, x: int) -> None:
+        st, en = self.starts, self.ends
+        i = bisect.bisect_right(st, x) - 1
+        if i < 0 or x >= en[i]:
+            return
+        s, e = st[i], en[i]
+        pieces = [(a, b) for a, b in ((s, x), (x + 1, e)) if a < b]
+        st[i:i + 1] = [a for a, _ in pieces]
+        en[i:i + 1] = [b for _, b in pieces]
+
+    def next_in(self, lo: int, hi: int) -> int:
+        """The smallest member in [lo, hi), or ``hi`` when there is none."""
+        i = bisect.bisect_right(self.starts, lo) - 1
+        if i >= 0 and lo < self.ends[i]:
+            return lo
+        if i + 1 < len(self.starts) and self.starts[i + 1] < hi:
+            return self.starts[i + 1]
+        return hi
+
+
 @record
 class PageTables:
     """The state kernel_physical_mapping_init() builds up."""
 
     gbpages: bool
-    pud_pages: set = field(default_factory=set)       # PGD entries populated (512 GiB index)
-    pmd_pages: set = field(default_factory=set)       # PUD entries pointing at a PMD page (GiB index)
-    pud_large: set = field(default_factory=set)       # PUD entries mapping 1 GiB directly
-    pte_pages: set = field(default_factory=set)       # PMD entries pointing at a PTE page (2 MiB index)
-    pmd_large: set = field(default_factory=set)       # PMD entries mapping 2 MiB directly
-    pmd_full: set = field(default_factory=set)        # GiB indices whose 512 PMD entries all map 2 MiB
+    pud_pages: IndexSet = field(default_factory=IndexSet)   # PGD entries populated (512 GiB index)
+    pmd_pages: IndexSet = field(default_factory=IndexSet)   # PUD entries pointing at a PMD page (GiB index)
+    pud_large: IndexSet = field(default_factory=IndexSet)   # PUD entries mapping 1 GiB directly
+    pte_pages: IndexSet = field(default_factory=IndexSet)   # PMD entries pointing at a PTE page (2 MiB index)
+    pmd_large: IndexSet = field(default_factory=IndexSet)   # PMD entries mapping 2 MiB directly
+    pmd_full: IndexSet = field(default_factory=IndexSet)    # GiB indices whose 512 PMD entries all map 2 MiB
 
 
 class DirectMap:
@@ -197,10 +267,7 @@ class DirectMap:
             nxt = (gb + 1) * PUD_SIZE
             if mask & G1 and p == gb * PUD_SIZE and end - p >= BULK_GIB * PUD_SIZE and gb not in pt.pmd_pages:
                 # 1 GiB pages over a long run: PUD entries only, nothing to allocate
-                g1 = end // PUD_SIZE
-                run = gb
-                while run < g1 and run not in pt.pmd_pages:
-                    run += 1
+                run = pt.pmd_pages.next_in(gb, end // PUD_SIZE)
                 pt.pud_large.update(range(gb, run))
                 p = run * PUD_SIZE
                 last = p
@@ -211,9 +278,7 @@ class DirectMap:
                 # one fresh PMD page each, all entries large (a 64 TiB map
                 # would otherwise walk 65,536 GiBs one at a time)
                 g1 = end // PUD_SIZE
-                run = gb
-                while run < g1 and run not in pt.pmd_pages and run not in pt.pud_large:
-                    run += 1
+                run = min(pt.pmd_pages.next_in(gb, g1), pt.pud_large.next_in(gb, g1))
                 if run - gb >= BULK_GIB:
                     self._alloc_pages_bulk(run - gb)
                     pt.pmd_pages.update(range(gb, run))
