@@ -21,6 +21,7 @@ import bisect
 
 from ..records import field, record
 from . import srat as srat_mod
+from .printk import KernelLog
 from .profile import KernelProfile
 
 PAGE_SHIFT = 12
@@ -34,7 +35,7 @@ class NumaMeminfo:
     cap: int
     blks: list = field(default_factory=list)        # [start, end, nid] (mutable)
     reserved: list = field(default_factory=list)
-    log: list = field(default_factory=list)
+    log: KernelLog = field(default_factory=KernelLog)
 
     def add(self, nid: int, start: int, end: int, to=None) -> int:
         """numa_add_memblk_to()."""
@@ -169,9 +170,8 @@ class NumaMeminfo:
                 if other_hits(start, end):
                     j += 1
                     continue
-                self.log.append(
-                    f"NUMA: Node {bi[2]} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] + "
-                    f"[mem {bj[0]:#010x}-{bj[1] - 1:#010x}] -> [mem {start:#010x}-{end - 1:#010x}]")
+                self.log.printf("NUMA: Node {} [mem {:#010x}-{:#010x}] + [mem {:#010x}-{:#010x}] -> "
+                                "[mem {:#010x}-{:#010x}]", bi[2], bi[0], bi[1] - 1, bj[0], bj[1] - 1, start, end - 1)
                 bi[0], bi[1] = start, end
                 blks.pop(j)
                 # other nodes' indexes no longer describe this node's blocks;
@@ -257,9 +257,8 @@ class NumaMeminfo:
                 start, end = min(bi[0], bj[0]), max(bi[1], bj[1])
                 if other_hits(nid, start, end):
                     continue
-                self.log.append(
-                    f"NUMA: Node {nid} [mem {bi[0]:#010x}-{bi[1] - 1:#010x}] + "
-                    f"[mem {bj[0]:#010x}-{bj[1] - 1:#010x}] -> [mem {start:#010x}-{end - 1:#010x}]")
+                self.log.printf("NUMA: Node {} [mem {:#010x}-{:#010x}] + [mem {:#010x}-{:#010x}] -> "
+                                "[mem {:#010x}-{:#010x}]", nid, bi[0], bi[1] - 1, bj[0], bj[1] - 1, start, end - 1)
                 bi[0], bi[1] = start, end
                 dead.add(id(bj))
                 if not grown or grown[-1] is not bi:
@@ -304,7 +303,7 @@ class NumaResult:
     cleared_by: dict = field(default_factory=dict)  # nid -> sorted labels of reservations inside it
     hotplug_before_clear: set = field(default_factory=set)
     distance_table: tuple | None = None            # (base, size)
-    log: list = field(default_factory=list)
+    log: KernelLog = field(default_factory=KernelLog)
 
 
 

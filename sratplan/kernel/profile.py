@@ -76,6 +76,10 @@ class KernelProfile:
     fw_table_walker: bool = False
     # ~6.10+: the SRAT CPU pass also has a handler for type 7 (RINTC; a stub on x86).
     srat_rintc_handler: bool = False
+    # arch/x86/mm/srat.c prints "SRAT: PXM p -> APIC 0x.. -> Node n" per CPU at
+    # KERN_INFO up to 6.1; later kernels demote it to pr_debug (not in the
+    # 6.12 and 7.2 captures' dmesg).
+    srat_cpu_lines: bool = True
     # 6.1+ (CXL): CFMWS windows without SRAT coverage become fake-PXM nodes.
     cfmws_fake_nodes: bool = True
 
@@ -171,7 +175,7 @@ PROFILES: dict[str, KernelProfile] = {
     "6.12": KernelProfile(name="6.12", release="6.12.117 (Debian 6.12.117+deb13-amd64)", version=(6, 12),
                           default_nid=-1, flag_rsrv_noinit=0x10, memhp_default_online="online",
                           numa_valid_node_checks=True, empty_type_dummy_region=False,
-                          fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
+                          fw_table_walker=True, srat_rintc_handler=True, srat_cpu_lines=False, nid_none=-1,
                           numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                           numa_register_by="pfn_range", movable_node_pfn_up=True,
                           mirror_ignored_without_mirror=True, percpu_pages_per_cpu=66,
@@ -184,7 +188,7 @@ PROFILES: dict[str, KernelProfile] = {
                          numa_valid_node_checks=True, empty_type_dummy_region=False,
                          e820_kho_scratch_low_1m=True, e820_reserved_kern=False,
                          e820_print_dialect="gaps", memhp_default_online="online",
-                         fw_table_walker=True, srat_rintc_handler=True, nid_none=-1,
+                         fw_table_walker=True, srat_rintc_handler=True, srat_cpu_lines=False, nid_none=-1,
                          numa_cleanup_dram_bounds=True, numa_coverage_check="memblock",
                          numa_register_by="pfn_range", movable_node_pfn_up=True,
                          mirror_ignored_without_mirror=True,

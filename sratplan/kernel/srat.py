@@ -17,6 +17,7 @@ from __future__ import annotations
 import struct
 
 from ..records import field, record
+from .printk import KernelLog
 from .profile import KernelProfile
 
 NUMA_NO_NODE = -1
@@ -118,7 +119,7 @@ class SratResult:
     slit_distance: dict = field(default_factory=dict)   # (from_node, to_node) -> distance
     cfmws_nodes: list = field(default_factory=list)     # (node, fake_pxm, start, end)
     filled_by_cfmws: list = field(default_factory=list)
-    log: list = field(default_factory=list)
+    log: KernelLog = field(default_factory=KernelLog)
     rc: int = 0                           # x86_acpi_numa_init() return value
 
     @property
@@ -226,6 +227,8 @@ def acpi_numa_init(
         rev = res.revision
         table_end = table_len
 
+        cpu_lines = profile.srat_cpu_lines
+
         def add_cpu(off, kind, p, apic_id, width):
             """The common tail of the LAPIC and x2APIC handlers: map the PXM
             (failure discards the SRAT), record APIC -> node."""
@@ -240,7 +243,8 @@ def acpi_numa_init(
                 return 0
             res.cpus.append(SratCpu(off, kind, p, apic_id, node))
             res.nodes_parsed.add(node)
-            log.append(f"SRAT: PXM {p} -> APIC 0x{apic_id:0{width}x} -> Node {node}")
+            if cpu_lines:
+                log.printf("SRAT: PXM {} -> APIC 0x{:0{}x} -> Node {}", p, apic_id, width, node)
             return 0
 
         def cpu_handler(off):
@@ -331,10 +335,9 @@ def acpi_numa_init(
                 return 0
             res.nodes_parsed.add(node)
             res.mems.append(SratMem(off, p, node, start, end, hotpluggable, bool(flags & MEM_NON_VOLATILE)))
-            log.append(
-                f"ACPI: SRAT: Node {node} PXM {p} [mem {start:#010x}-{(end - 1) & 0xFFFFFFFFFFFFFFFF:#010x}]"
-                + (" hotplug" if hotpluggable else "") + (" non-volatile" if flags & MEM_NON_VOLATILE else "")
-            )
+            log.printf("ACPI: SRAT: Node {} PXM {} [mem {:#010x}-{:#010x}]{}{}", node, p, start,
+                       (end - 1) & 0xFFFFFFFFFFFFFFFF, " hotplug" if hotpluggable else "",
+                       " non-volatile" if flags & MEM_NON_VOLATILE else "")
             if hotpluggable:
                 res.hotplug_marks.append((start, size))
                 memblock.mark_hotplug(start, size)
