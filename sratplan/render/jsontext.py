@@ -21,7 +21,15 @@ class _Other(Exception):
     """Something this writer leaves to json.dumps."""
 
 
+_EXACT = {str: _string, int: int.__repr__, bool: lambda b: "true" if b else "false",
+          type(None): lambda _n: "null"}
+_CONTAINERS = (list, tuple, dict)
+
+
 def _scalar(o) -> str:
+    f = _EXACT.get(type(o))
+    if f is not None:
+        return f(o)
     if isinstance(o, str):
         return _string(o)
     if o is None:
@@ -44,7 +52,10 @@ def _write(o, pad: str, step: str, out: list) -> None:
             return
         inner = pad + step
         sep = ",\n" + inner
-        if not any(issubclass(k, (list, tuple, dict)) for k in set(map(type, o))):
+        for v in o:
+            if isinstance(v, _CONTAINERS):
+                break
+        else:
             # a list of scalars (most of a plan: [start, end] pairs) in one join
             out.append("[\n" + inner + sep.join(map(_scalar, o)) + "\n" + pad + "]")
             return
@@ -54,7 +65,7 @@ def _write(o, pad: str, step: str, out: list) -> None:
             if not first:
                 out.append(",\n" + inner)
             first = False
-            if isinstance(v, (list, tuple, dict)):
+            if isinstance(v, _CONTAINERS):
                 _write(v, inner, step, out)
             else:
                 out.append(_scalar(v))
@@ -74,7 +85,7 @@ def _write(o, pad: str, step: str, out: list) -> None:
                 out.append(",\n" + inner)
             first = False
             out.append(_string(k) + ": ")
-            if isinstance(v, (list, tuple, dict)):
+            if isinstance(v, _CONTAINERS):
                 _write(v, inner, step, out)
             else:
                 out.append(_scalar(v))
