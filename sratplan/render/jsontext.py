@@ -45,53 +45,50 @@ def _scalar(o) -> str:
     raise _Other
 
 
+_ITEM = object()  # the "key" of a list member
+
+
 def _write(o, pad: str, step: str, out: list) -> None:
     if isinstance(o, (list, tuple)):
         if not o:
             out.append("[]")
             return
         inner = pad + step
-        sep = ",\n" + inner
         for v in o:
             if isinstance(v, _CONTAINERS):
                 break
         else:
             # a list of scalars (most of a plan: [start, end] pairs) in one join
-            out.append("[\n" + inner + sep.join(map(_scalar, o)) + "\n" + pad + "]")
+            out.append("[\n" + inner + (",\n" + inner).join(map(_scalar, o)) + "\n" + pad + "]")
             return
-        out.append("[\n" + inner)
-        first = True
-        for v in o:
-            if not first:
-                out.append(",\n" + inner)
-            first = False
-            if isinstance(v, _CONTAINERS):
-                _write(v, inner, step, out)
-            else:
-                out.append(_scalar(v))
-        out.append("\n" + pad + "]")
+        _members("[", "]", ((_ITEM, v) for v in o), pad, step, out)
         return
     if isinstance(o, dict):
         if not o:
             out.append("{}")
             return
-        inner = pad + step
-        out.append("{\n" + inner)
-        first = True
-        for k, v in o.items():
-            if type(k) is not str:
-                raise _Other  # json's key coercions: leave them to json
-            if not first:
-                out.append(",\n" + inner)
-            first = False
-            out.append(_string(k) + ": ")
-            if isinstance(v, _CONTAINERS):
-                _write(v, inner, step, out)
-            else:
-                out.append(_scalar(v))
-        out.append("\n" + pad + "}")
+        _members("{", "}", o.items(), pad, step, out)
         return
     out.append(_scalar(o))
+
+
+def _members(opening: str, closing: str, items, pad: str, step: str, out: list) -> None:
+    inner = pad + step
+    out.append(opening + "\n" + inner)
+    first = True
+    for k, v in items:
+        if not first:
+            out.append(",\n" + inner)
+        first = False
+        if k is not _ITEM:
+            if type(k) is not str:
+                raise _Other  # json's key coercions: leave them to json
+            out.append(_string(k) + ": ")
+        if isinstance(v, _CONTAINERS):
+            _write(v, inner, step, out)
+        else:
+            out.append(_scalar(v))
+    out.append("\n" + pad + closing)
 
 
 def dumps(obj, indent: int = 2) -> str:

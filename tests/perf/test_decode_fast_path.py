@@ -8,10 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -79,14 +76,10 @@ def test_generated_renderers_print_the_fields(path):
 
 
 def test_plain_decode_imports_no_heavy_module(tmp_path):
+    from importprobe import loaded_modules
+
     table = ROOT / "fixtures" / "real" / "srat" / REAL_SRAT[0].name
-    probe = ("import sys, runpy; sys.argv = ['sratplan', 'decode', sys.argv[1]]\n"
-             "try:\n    runpy.run_module('sratplan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "heavy = ('construct', 'tabulate', 'dataclasses', 'argparse', 'json', 'typing', 'sratplan.findings')\n"
-             "sys.stderr.write('LOADED ' + ' '.join(k for k in heavy if k in sys.modules))\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-S", "-c", probe, str(table)], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, check=False)
-    loaded = r.stderr.rsplit("LOADED", 1)[-1].split()
+    loaded, r = loaded_modules(["decode", table], ("construct", "tabulate", "dataclasses", "argparse", "json",
+                                                   "typing", "sratplan.findings"), tmp_path)
     assert r.returncode in (0, 1), r.stderr
     assert loaded == [], loaded

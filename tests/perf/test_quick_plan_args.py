@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -55,15 +52,11 @@ def test_quick_args_take_the_common_lines():
 
 
 def test_main_job_imports_no_heavy_module(tmp_path):
+    from importprobe import loaded_modules
+
     table = sorted((ROOT / "fixtures" / "real" / "srat").glob("*.SRAT.bin"))[-1]
-    probe = ("import sys, runpy; sys.argv = ['sratplan', sys.argv[1]]\n"
-             "try:\n    runpy.run_module('sratplan', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "heavy = ('construct', 'tabulate', 'dataclasses', 'argparse', 'json', 'typing', 'pathlib')\n"
-             "sys.stderr.write('LOADED ' + ' '.join(k for k in heavy if k in sys.modules))\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-S", "-c", probe, str(table)], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, check=False)
-    loaded = r.stderr.rsplit("LOADED", 1)[-1].split()
+    loaded, r = loaded_modules([table], ("construct", "tabulate", "dataclasses", "argparse", "json", "typing",
+                                         "pathlib"), tmp_path)
     assert r.returncode in (0, 1), r.stderr
     assert "VERDICT" in r.stdout
     assert loaded == [], loaded
