@@ -12,6 +12,7 @@ the filter off.  numa=off / numa=noacpi do not.
 
 from __future__ import annotations
 
+import bisect
 import struct
 
 KERNEL_ALIGN = 2 << 20
@@ -47,6 +48,15 @@ def candidate_ranges(e820_entries, srat_raw, *, acpi_off: bool, image_size: int,
     """Physical ranges whose 2 MiB slots can hold the kernel image."""
     limit = min(MAXMEM, mem_limit) if mem_limit else MAXMEM
     imm = immovable_regions(srat_raw, acpi_off=acpi_off)
+    if imm is not None:
+        # the decompressor pairs every e820 entry with every immovable region
+        # (process_mem_region); with both sorted by start only the regions
+        # starting below an entry's end can meet it, and while the regions do
+        # not overlap each other their ends are sorted too
+        order = sorted(range(len(imm)), key=lambda k: imm[k])
+        starts = [imm[k][0] for k in order]
+        ends = [imm[k][1] for k in order]
+        disjoint = all(ends[k] <= starts[k + 1] for k in range(len(order) - 1))
     out = []
     for e in e820_entries:
         if e.type != 1:
@@ -54,7 +64,11 @@ def candidate_ranges(e820_entries, srat_raw, *, acpi_off: bool, image_size: int,
         s, t = max(e.start, MIN_ADDR), min(e.start + e.size, limit)
         pieces = [(s, t)]
         if imm is not None:
-            pieces = [(max(s, a), min(t, b)) for a, b in imm if a < t and s < b]
+            hi = bisect.bisect_left(starts, t)
+            lo = bisect.bisect_right(ends, s) if disjoint else 0
+            # in the SRAT's order, as the decompressor walks them
+            hits = sorted(order[k] for k in range(lo, hi) if ends[k] > s)
+            pieces = [(max(s, imm[k][0]), min(t, imm[k][1])) for k in hits]
         for a, b in pieces:
             a = -(-a // KERNEL_ALIGN) * KERNEL_ALIGN
             if b - a >= image_size:
