@@ -105,6 +105,8 @@ def _process(cls, frozen: bool, order: bool, slots: bool):
     by_name = {s[0]: i for i, s in enumerate(specs)}
     for name, _ann in own:
         v = cls.__dict__.get(name, _MISSING)
+        if type(v) in (list, dict, set):
+            raise ValueError(f"mutable default {type(v)} for field {name} is not allowed: use default_factory")
         if isinstance(v, Field):
             spec = (name, v.default, v.default_factory, v.compare, v.compare if v.hash is None else v.hash)
         else:

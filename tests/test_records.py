@@ -101,6 +101,12 @@ def test_errors_as_dataclasses():
             a: int = 1
             b: int
 
+    for decorate in (dataclasses.dataclass, records.record):
+        with pytest.raises(ValueError):
+            @decorate
+            class Shared:
+                a: list = []  # noqa: RUF012 - the mistake under test
+
 
 def test_post_init_own_methods_and_class_defaults():
     @records.record(frozen=True)
