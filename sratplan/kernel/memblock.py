@@ -301,12 +301,13 @@ class Memblock:
         return nid != MAX_NUMNODES_DEBIAN
 
     # ------------------------------------------------------------- primitives
-    def _add_range(self, t: _Type, base: int, size: int, nid: int, flags: int) -> None:
+    def _add_range(self, t: _Type, base: int, size: int, nid: int, flags: int) -> bool:
         """memblock_add_range: insert the parts of [base, base+size) not yet
-        covered (existing regions keep their nid and flags), then merge."""
+        covered (existing regions keep their nid and flags), then merge.
+        False for -ENOMEM: the array is full and cannot be doubled."""
         size = min(size, PHYS_ADDR_MAX - base)          # memblock_cap_size
         if size <= 0:
-            return
+            return True
         end = base + size
         i = t.first_overlap(base)
         pieces: list[tuple[int, int]] = []
@@ -321,11 +322,11 @@ class Memblock:
         if cur < end:
             pieces.append((cur, end))
         if not pieces:
-            return
+            return True
         if len(t) + len(pieces) > t.max:
             while len(t) + len(pieces) > t.max:
                 if not self._double_array(t, base, size):
-                    return                                   # -ENOMEM
+                    return False                             # -ENOMEM
             i = t.first_overlap(base)
         # insert in order; each piece lies in a gap so bisect finds its slot
         first = last = None
@@ -336,6 +337,7 @@ class Memblock:
             last = k + 1
             i = k + 1
         t.merge(first, last)
+        return True
 
     def _isolate(self, t: _Type, base: int, size: int) -> tuple[int, int]:
         """memblock_isolate_range: split regions at base and base+size and
@@ -432,11 +434,12 @@ class Memblock:
         self._log("add_node", base, size, nid, flags)
         self._add_range(self._memory, base, size, nid, flags)
 
-    def reserve(self, base: int, size: int, nid: int | None = None, flags: int = 0) -> None:
-        """memblock_reserve (nid None: the version's default) / 7.x __memblock_reserve."""
+    def reserve(self, base: int, size: int, nid: int | None = None, flags: int = 0) -> bool:
+        """memblock_reserve (nid None: the version's default) / 7.x
+        __memblock_reserve.  False when it fails (-ENOMEM)."""
         nid = self.profile.memblock_reserve_nid if nid is None else nid
         self._log("reserve", base, size, nid, flags)
-        self._add_range(self._reserved, base, size, nid, flags)
+        return self._add_range(self._reserved, base, size, nid, flags)
 
     def reserve_kern(self, base: int, size: int, nid: int = NUMA_NO_NODE) -> None:
         """7.x memblock_reserve_kern: a reservation carrying MEMBLOCK_RSRV_KERN."""
@@ -655,16 +658,17 @@ class Memblock:
             align = SMP_CACHE_BYTES                    # the kernel dump_stack()s and goes on
         kern = self.profile.flag_rsrv_kern or 0
         while True:
+            # "if (found && !memblock_reserve(found, size)) goto done": a
+            # reservation that fails (a full array that cannot grow) fails
+            # the attempt
             found = self.find_in_range_node(size, align, start, end, nid, flags)
-            if found:
-                # 7.x: __memblock_reserve(found, size, nid, MEMBLOCK_RSRV_KERN)
-                self.reserve(found, size, nid if kern else None, kern)
+            # 7.x: __memblock_reserve(found, size, nid, MEMBLOCK_RSRV_KERN)
+            if found and self.reserve(found, size, nid if kern else None, kern):
                 return found
             if self._valid_nid(nid) and not exact_nid:
                 found = self.find_in_range_node(size, align, start, end, NUMA_NO_NODE, flags)
-                if found:
-                    # 7.x: memblock_reserve_kern -> NUMA_NO_NODE, RSRV_KERN
-                    self.reserve(found, size, NUMA_NO_NODE if kern else None, kern)
+                # 7.x: memblock_reserve_kern -> NUMA_NO_NODE, RSRV_KERN
+                if found and self.reserve(found, size, NUMA_NO_NODE if kern else None, kern):
                     return found
             if flags & MEMBLOCK_MIRROR:
                 flags &= ~MEMBLOCK_MIRROR              # "Could not allocate ... mirrored memory"
@@ -693,42 +697,55 @@ class Memblock:
         """memblock_alloc_try_nid / memblock_alloc_try_nid_raw (same placement)."""
         return self._alloc_internal(size, align, min_addr, max_addr, nid, False)
 
-    def alloc_try_nid_repeat(self, count: int, size: int, align: int, nid: int = NUMA_NO_NODE) -> list[int]:
-        """``count`` successive memblock_alloc_try_nid(size, align, 0,
-        ACCESSIBLE, nid) calls (sparse_init's one page per mem_section root:
-        one per 32 GiB of RAM).  Top-down, each call after the first lands
-        right below the previous one while the free gap lasts, so the gap is
-        taken with one reservation instead of one per call — the same regions,
-        sizes and addresses.  Falls back to single calls whenever that
-        reasoning does not hold (bottom-up, mirror, tracing, unaligned sizes,
-        a reserved array near the size that makes memblock double it)."""
-        out: list[int] = []
+    def alloc_try_nid_repeat(self, count: int, size: int, align: int, nid: int = NUMA_NO_NODE,
+                             min_addr: int = 0) -> list[tuple[int, int]]:
+        """``count`` successive memblock_alloc_try_nid[_raw](size, align,
+        min_addr, ACCESSIBLE, nid) calls — sparse_init's mem_section root
+        pages (one per 32 GiB of RAM), vmemmap page-table pages and 2 MiB
+        memmap pieces (one per 128 MiB section).  Returns the pieces taken,
+        ``[lo, hi)`` in allocation order (each filled top-down from ``hi``);
+        calls that found nothing are the ``count`` not covered.
+
+        Top-down, each call after the first lands right below the previous one
+        while the free gap lasts, so the gap is taken with one reservation
+        instead of one per call — the same regions, sizes and addresses.
+        Falls back to single calls whenever that reasoning does not hold
+        (bottom-up, mirror, tracing, a size that is not a multiple of a
+        power-of-two alignment, a reserved array near the size that makes
+        memblock double it)."""
+        pieces: list[tuple[int, int]] = []
         fast = (not self.bottom_up and not self.has_mirror and self.trace is None
                 and size > 0 and align > 0 and not align & (align - 1) and size % align == 0)
         res = self._reserved
-        while len(out) < count:
-            a = self.alloc_try_nid(size, align, 0, MEMBLOCK_ALLOC_ACCESSIBLE, nid)
-            out.append(a)
+        left = count
+        while left > 0:
+            a = self.alloc_try_nid(size, align, min_addr, MEMBLOCK_ALLOC_ACCESSIBLE, nid)
             if not a:
-                out.extend([0] * (count - len(out)))
                 break
-            if not fast or len(res.base) + 2 > res.max:
-                continue
-            # The gap below ``a``: down to the previous reservation or the
-            # start of a's memory region, and never below the first page.
-            mem = self._memory
-            i = bisect.bisect_right(mem.base, a) - 1
-            j = bisect.bisect_right(res.base, a) - 1     # the reservation now holding a
-            floor = max(mem.base[i], PAGE_SIZE)
-            if j > 0:
-                floor = max(floor, res.base[j - 1] + res.size[j - 1])
-            k = min(count - len(out), (a - floor) // size)
-            if k <= 0:
-                continue
-            # the calls would reserve with the nid and flags a's reservation got
-            self.reserve(a - k * size, k * size, res.nid[j], res.flags[j])
-            out.extend(a - m * size for m in range(1, k + 1))
-        return out
+            left -= 1
+            k = 0
+            # a call inserts before it merges, so it needs a free slot: while
+            # the array has one, none of the calls in the gap doubles it
+            if fast and len(res.base) < res.max:
+                # The gap below ``a``: down to the previous reservation or the
+                # start of a's memory region, never below the first page, and
+                # not below min_addr unless this call already had to retry
+                # from 0 (memblock_alloc_internal), as the next ones would.
+                mem = self._memory
+                i = bisect.bisect_right(mem.base, a) - 1
+                j = bisect.bisect_right(res.base, a) - 1     # the reservation now holding a
+                floor = max(mem.base[i], PAGE_SIZE, min_addr if a >= min_addr else 0)
+                if res.base[j] < a:
+                    floor = a          # a's reservation merged with one right below: no gap
+                elif j > 0:
+                    floor = max(floor, res.base[j - 1] + res.size[j - 1])
+                k = max(0, min(left, (a - floor) // size))
+                if k:
+                    # the calls would reserve with the nid and flags a's reservation got
+                    self.reserve(a - k * size, k * size, res.nid[j], res.flags[j])
+                    left -= k
+            pieces.append((a - k * size, a + size))
+        return pieces
 
     def alloc_exact_nid_raw(self, size: int, align: int, min_addr: int, max_addr: int, nid: int) -> int:
         """memblock_alloc_exact_nid_raw: no fallback to other nodes."""

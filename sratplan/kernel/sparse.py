@@ -124,13 +124,15 @@ def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
         p0, p1 = v0 // VMEMMAP_PER_PMD_PAGE, (v1 - 1) // VMEMMAP_PER_PMD_PAGE + 1
         new_pmd = sum(1 for i in range(p0, p1) if i not in vmemmap_pmd)
         vmemmap_pmd.update(range(p0, p1))
-        bulk_alloc(mb, len(new_pud) + new_pmd, PAGE, MAX_DMA_ADDRESS, nid)
+        # vmemmap_alloc_block_zero(PAGE_SIZE) -> memblock_alloc_try_nid_raw(PAGE,
+        # PAGE, __pa(MAX_DMA_ADDRESS), ACCESSIBLE, nid) per page-table page
+        mb.alloc_try_nid_repeat(len(new_pud) + new_pmd, PAGE, PAGE, nid, min_addr=MAX_DMA_ADDRESS)
         if buf:
             out.memmap.append((nid, buf, buf + count * SECTION_MAP_SIZE))
             continue
         # vmemmap_alloc_block_buf() -> memblock_alloc_try_nid_raw(2 MiB) per
         # section piece: the node's highest free memory first, then any node
-        got = bulk_alloc(mb, count, SECTION_MAP_SIZE, MAX_DMA_ADDRESS, nid)
+        got = mb.alloc_try_nid_repeat(count, SECTION_MAP_SIZE, SECTION_MAP_SIZE, nid, min_addr=MAX_DMA_ADDRESS)
         for a0, a1 in got:
             out.memmap.append((nid, a0, a1))
         out.failed_sections += count - sum((a1 - a0) // SECTION_MAP_SIZE for a0, a1 in got)
@@ -147,36 +149,3 @@ def _merge(items):
         else:
             out.append((nid, s, e))
     return out
-
-
-def bulk_alloc(mb, count: int, chunk: int, min_addr: int, nid: int):
-    """``count`` successive memblock_alloc_try_nid_raw(chunk, chunk, min_addr,
-    ACCESSIBLE, nid) calls, carved top-down in one pass: node-local free
-    memory first, then any node.  Returns the reserved (start, end) pieces."""
-    got = []
-    if count <= 0:
-        return got
-    limit = mb.current_limit
-    for want_nid in (nid, -1):
-        if count <= 0:
-            break
-        if want_nid == -1 and nid == -1 and got:
-            break
-        pieces = []
-        for fs, fe, _ in mb.free_ranges(nid=want_nid if want_nid >= 0 else None, reverse=True):
-            lo = max(fs, min_addr)
-            hi = min(fe, limit)
-            top = (hi // chunk) * chunk
-            bot = -(-lo // chunk) * chunk
-            n = (top - bot) // chunk if top > bot else 0
-            if n <= 0:
-                continue
-            take = min(n, count)
-            pieces.append((top - take * chunk, top))
-            count -= take
-            if count == 0:
-                break
-        for a0, a1 in pieces:
-            mb.reserve(a0, a1 - a0)
-            got.append((a0, a1))
-    return got

@@ -107,13 +107,19 @@ def test_alloc_small_gaps_fail(direction):
 
 def test_reservations_beyond_the_static_array_are_dropped_before_resize(direction):
     # 128-entry arrays and no memblock_allow_resize(): memblock_reserve fails
-    # (-ENOMEM) silently, so the memory stays allocatable
+    # (-ENOMEM) and the reservations beyond the array are dropped; an
+    # allocation whose reservation fails fails too (memblock_alloc_range_nid:
+    # "if (found && !memblock_reserve(found, size)) goto done"), although
+    # the memory it found is free
     mb = make(direction)
     mb.add(BASE, SIZE)
     for i in range(0, SIZE, 8 * K):
         mb.reserve(BASE + i, 6 * K)
     assert len(mb.reserved) == 128 and mb.reserved[-1].end == BASE + M - 2 * K
-    assert mb.alloc(4 * K, 4 * K) == pick(direction, END - 4 * K, BASE + M)
+    free = pick(direction, END - 4 * K, BASE + M)
+    assert mb.find_in_range_node(4 * K, 4 * K, 0, 0) == free
+    assert mb.alloc(4 * K, 4 * K) == 0
+    assert len(mb.reserved) == 128
 
 
 def test_alloc_all_reserved_and_no_space(direction):
@@ -422,3 +428,26 @@ def test_what_counts_as_a_node_per_version(direction, name, out_of_range_nid_fil
     # numa_valid_node() treats it as "any node"
     got = mb.alloc_exact_nid_raw(4 * K, 4 * K, 0, 0, 5000)
     assert (got == 0) is out_of_range_nid_filters
+
+
+def test_allocation_fails_when_its_reservation_cannot_be_made():
+    """memblock_alloc_range_nid: "if (found && !memblock_reserve(found, size))
+    goto done" — with the reserved array full and no resizing allowed the
+    reservation fails with -ENOMEM and so does the allocation (it used to
+    return the address unreserved, and a run of memmap allocations took the
+    same address half a million times: fuzz/regressions/memblock-full-array-*)."""
+    from sratplan.kernel.memblock import Memblock
+    from sratplan.kernel.profile import PROFILES
+
+    for name in sorted(PROFILES):
+        mb = Memblock(PROFILES[name])
+        mb.add_node(1 << 30, 1 << 30, 0)
+        for k in range(128):                       # INIT_MEMBLOCK_REGIONS disjoint reservations
+            mb.reserve((1 << 30) + k * 2 * 4096, 4096)
+        assert len(mb.reserved) == 128
+        before = mb.reserved
+        assert mb.alloc_try_nid(4096, 4096, 0, 0, 0) == 0
+        assert mb.alloc_try_nid_repeat(1 << 19, 2 << 20, 2 << 20, 0, min_addr=16 << 20) == []
+        assert mb.reserved == before
+        mb.allow_resize()                          # after memblock_allow_resize() the array doubles
+        assert mb.alloc_try_nid(4096, 4096, 0, 0, 0) != 0

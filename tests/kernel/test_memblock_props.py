@@ -138,13 +138,22 @@ def test_out_of_range_values_never_raise(ops):
     mb.dump()
 
 
-@settings(max_examples=300, deadline=None)
+def _addresses(pieces, size, count):
+    """The addresses single calls return, from alloc_try_nid_repeat's pieces
+    (each filled top-down) and 0 for each call that found nothing."""
+    out = [a for lo, hi in pieces for a in range(hi - size, lo - 1, -size)]
+    return out + [0] * (count - len(out))
+
+
+@settings(max_examples=600, deadline=None)
 @given(st.sampled_from(sorted(PROFILES)), st.booleans(), st.booleans(), st.booleans(), st.lists(op, max_size=30),
        st.integers(0, 300), st.sampled_from([(4096, 64), (4096, 4096), (1 << 16, 1 << 12), (8192, 4096),
-                                             (4096, 8192), (100, 64)]), nid)
-def test_repeated_allocation_equals_single_calls(name, bottom_up, movable, resize, ops, count, req, n):
+                                             (4096, 8192), (100, 64), (1 << 21, 1 << 21)]), nid,
+       st.sampled_from([0, 1 << 22, 3 << 22]))
+def test_repeated_allocation_equals_single_calls(name, bottom_up, movable, resize, ops, count, req, n, min_addr):
     """alloc_try_nid_repeat is ``count`` alloc_try_nid calls: the same
-    addresses, the same reserved regions (nid, flags) and bookkeeping."""
+    addresses, the same reserved regions (nid, flags) and bookkeeping, with
+    and without a min_addr (and its retry from 0)."""
     size, align = req
     mbs = []
     for _ in range(2):
@@ -156,8 +165,8 @@ def test_repeated_allocation_equals_single_calls(name, bottom_up, movable, resiz
         mb.set_bottom_up(bottom_up)
         mbs.append(mb)
     fast, slow = mbs
-    got = fast.alloc_try_nid_repeat(count, size, align, n)
-    want = [slow.alloc_try_nid(size, align, 0, 0, n) for _ in range(count)]
+    got = _addresses(fast.alloc_try_nid_repeat(count, size, align, n, min_addr=min_addr), size, count)
+    want = [slow.alloc_try_nid(size, align, min_addr, 0, n) for _ in range(count)]
     assert got == want
     assert fast.reserved == slow.reserved and fast.reserved_size() == slow.reserved_size()
     assert fast.memory == slow.memory
@@ -178,7 +187,7 @@ def test_repeated_allocation_across_gaps_and_nodes():
                 mb.reserve((7 << 24) + k * 3 * PAGE, PAGE)
             mbs.append(mb)
         fast, slow = mbs
-        got = fast.alloc_try_nid_repeat(7000, 4096, 64, 1)
+        got = _addresses(fast.alloc_try_nid_repeat(7000, 4096, 64, 1), 4096, 7000)
         want = [slow.alloc_try_nid(4096, 64, 0, 0, 1) for _ in range(7000)]
         assert got == want and 0 in got and len({a for a in got if a}) == sum(1 for a in got if a)
         assert fast.reserved == slow.reserved and fast.reserved_size() == slow.reserved_size()
