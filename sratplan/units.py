@@ -231,15 +231,18 @@ def fmt_range(start: int, end: int) -> str:
 class LazyPattern:
     """``re.compile(pattern, flags)`` done on first use.  The text formats'
     patterns take ~0.5 ms each to compile and most runs read none of those
-    formats (a plain ``sratplan SRAT`` reads a binary table only).  Methods
+    formats (a plain ``sratplan SRAT`` reads a binary table only), and a
+    module holding only lazy patterns need not import ``re`` at all.  Methods
     are looked up on the compiled pattern once and then cached."""
 
-    def __init__(self, pattern: str, flags: int = 0):
-        self._args = (pattern, flags)
+    def __init__(self, pattern, *, multiline: bool = False, ignorecase: bool = False):
+        self._args = (pattern, multiline, ignorecase)
 
     def __getattr__(self, name):
         import re
 
-        attr = getattr(re.compile(*self._args), name)
+        pattern, multiline, ignorecase = self._args
+        flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignorecase else 0)
+        attr = getattr(re.compile(pattern, flags), name)
         self.__dict__[name] = attr
         return attr

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from ..errors import InputError, LimitError, ParseError, SratplanError
+from ..units import LazyPattern
 from . import model as m
 from .tables import decode
 
@@ -31,23 +32,10 @@ _f = m.finding
 
 # Text formats only: compiled on first use, so that a binary table is read
 # without importing re (the CLI's start-up is most of a small decode).
-_PATTERNS = {
-    "acpidump_head": (rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", "M"),
-    "hexline": (r"^\s*([0-9A-Fa-f]{4,8}):\s", ""),
-    "hexrun": (r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?", ""),
-    "raw_head": (r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)", ""),
-}
-_compiled: dict = {}
-
-
-def _rx(name):
-    rx = _compiled.get(name)
-    if rx is None:
-        import re
-
-        pattern, flags = _PATTERNS[name]
-        rx = _compiled[name] = re.compile(pattern, re.M if flags == "M" else 0)
-    return rx
+_ACPIDUMP_HEAD = LazyPattern(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", multiline=True)
+_HEXLINE = LazyPattern(r"^\s*([0-9A-Fa-f]{4,8}):\s")
+_HEXRUN = LazyPattern(r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?")
+_RAW_HEAD = LazyPattern(r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)")
 
 
 _SIG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_!")
@@ -124,7 +112,7 @@ def detect(data: bytes) -> str:
     head = data[: 1 << 20]
     if b"Raw Table Data" in head or b"Raw Table Data" in data:
         return "dsl"
-    if _rx("acpidump_head").search(head):
+    if _ACPIDUMP_HEAD.search(head):
         return "acpidump"
     return "binary"
 
@@ -181,8 +169,8 @@ def _hex_block(lines, start_index, path, table=None):
     """Parse consecutive 'OFFS: HH HH ..' lines from lines[start_index:].
     Returns (bytes, index after the block).  Errors name the line, the table
     being read and the byte offset inside it where the damage starts."""
-    hexline = _rx("hexline")
-    hexrun = _rx("hexrun")
+    hexline = _HEXLINE
+    hexrun = _HEXRUN
     buf = bytearray()
     i = start_index
     n = len(lines)
@@ -239,7 +227,7 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
     counts: dict[str, int] = {}
     i = 0
     n = len(lines)
-    head = _rx("acpidump_head")
+    head = _ACPIDUMP_HEAD
     while i < n:
         mm = head.match(lines[i].encode("latin-1"))
         if not mm:
@@ -277,7 +265,7 @@ def _read_dsl(path, text: str) -> TableSet:
             if _sig_name(lines[i].strip()) or lines[i].strip() == "RSDP":
                 sections.append((i, lines[i].strip()))
     seen_sections = set()
-    raw_head = _rx("raw_head")
+    raw_head = _RAW_HEAD
     for i, line in enumerate(lines):
         mm = raw_head.search(line)
         if not mm:

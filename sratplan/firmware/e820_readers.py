@@ -73,7 +73,7 @@ _LOG_NAMES = {
     "unusable": 5, "(unusable)": 5,
     "soft reserved": 0xEFFFFFFF,
 }
-_TYPE_N_RE = LazyPattern(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", re.IGNORECASE)
+_TYPE_N_RE = LazyPattern(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", ignorecase=True)
 
 # e820_type_to_string() names (sysfs memmap, /proc/iomem).
 _SYSFS_NAMES = {
