@@ -35,7 +35,7 @@ def mem(pxm=0, base=0, size=0x80000000, flags=1, length=40) -> bytes:
     """Memory affinity (type 1); ``flags`` 1 enabled, 2 hot pluggable, 4 non-volatile.
     ``length`` other than 40 pads with zeros or cuts the structure."""
     b = S.AcpiSratMemAffinity.build(dict(type=1, length=length & 0xFF, proximity_domain=pxm, reserved=0,
-                                         base_address=base, length_=size, reserved1=0, flags=flags,
+                                         base_address=base, address_length=size, reserved1=0, flags=flags,
                                          reserved2=0))
     return (b + bytes(max(0, length - 40)))[:length] if length >= 2 else b[:2]
 

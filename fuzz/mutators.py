@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import random
 import re
-import struct
 
 from .targets import SEP_CMDLINE, SEP_E820, TARGETS
 

@@ -37,8 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from fuzz import mutators, seeds as seedmod, targets  # noqa: E402
-
+from fuzz import mutators, targets  # noqa: E402
+from fuzz import seeds as seedmod
 
 # How often each target is picked (per cent, roughly): the planner and the
 # replay cost 10-50 ms an input, the parsers well under one.
@@ -186,18 +186,18 @@ def run_atheris(args, extra) -> int:
     with atheris.instrument_imports(include=["sratplan"]):
         import sratplan.acpi.sources  # noqa: F401
         import sratplan.acpi.tables  # noqa: F401
+        import sratplan.advise  # noqa: F401
         import sratplan.firmware.bootfacts  # noqa: F401
         import sratplan.firmware.e820_readers  # noqa: F401
         import sratplan.kernel.cmdline  # noqa: F401
         import sratplan.kernel.memblock_log  # noqa: F401
         import sratplan.machine  # noqa: F401
         import sratplan.plan  # noqa: F401
-        import sratplan.advise  # noqa: F401
-        import sratplan.replay  # noqa: F401
         import sratplan.render.acpi_json  # noqa: F401
         import sratplan.render.acpi_text  # noqa: F401
         import sratplan.render.plan_render  # noqa: F401
         import sratplan.render.replay_text  # noqa: F401
+        import sratplan.replay  # noqa: F401
     corpus_dir = Path(args.corpus or (HERE / "corpus"))
     seedmod.write_corpus(corpus_dir)
 

@@ -116,10 +116,11 @@ def t_e820_file(data: bytes):
 
 def t_boot_params(data: bytes):
     from sratplan.firmware.e820_readers import parse_boot_params
+    from sratplan.kernel.e820 import memory_setup_default
 
     bp = parse_boot_params(data)
     _check_findings(bp)
-    return bp.findings + bp.kernel_e820.findings   # the fake-map fallback runs here
+    return bp.findings + memory_setup_default(bp.e820).findings   # the fake-map fallback runs here
 
 
 def t_boot_log(data: bytes):
@@ -131,8 +132,9 @@ def t_boot_log(data: bytes):
 
 
 def t_cmdline(data: bytes):
-    from sratplan.firmware.e820 import apply_cmdline, E820Entry
+    from sratplan.firmware.e820 import E820Entry
     from sratplan.kernel.cmdline import format_cmdline, parse_cmdline
+    from sratplan.kernel.e820 import apply_cmdline
     from sratplan.kernel.profile import PROFILES
 
     text = _text(data)

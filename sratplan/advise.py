@@ -9,7 +9,7 @@ docs/findings.md.
 
 from __future__ import annotations
 
-from .records import replace
+from dataclasses import replace
 
 from .findings import Finding, Severity
 
@@ -248,7 +248,7 @@ def recommend(plan, srat_hot_nodes):
     """A command line for what this machine's tables allow, each change with
     its reason and its predicted effect (the machine is planned again with the
     recommended command line)."""
-    from .records import replace as _replace
+    from dataclasses import replace as _replace
 
     from .kernel.cmdline import format_cmdline, parse_cmdline
 

@@ -26,9 +26,9 @@ import re
 import stat
 import sys
 import time
+from dataclasses import dataclass, replace
 
 from .errors import SratplanError
-from .records import record, replace
 
 GIB = 1 << 30
 PLAN_SIGS = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
@@ -42,7 +42,7 @@ _KNOWN_SIGS = {s.encode() for s in PLAN_SIGS + ("APIC", "FACP", "DSDT", "SSDT", 
                                                 "SPCR", "GTDT", "WAET", "WSMT", "TPM2", "SLIC", "MSDM")}
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class AuditInput:
     """One machine: ``kind`` is ``tables`` (binary table files), ``text``
     (one acpidump / .dsl file) or ``sysroot`` (``paths[0]`` is the root)."""
@@ -52,7 +52,7 @@ class AuditInput:
     paths: tuple
 
 
-@record
+@dataclass
 class Discovery:
     inputs: list
     skipped: list
@@ -362,7 +362,7 @@ def _work(item):
     return key, audit_one(inp, cmdline, kernel)
 
 
-@record
+@dataclass
 class AuditResult:
     rows: list
     skipped: list

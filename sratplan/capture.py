@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import live
 from .errors import InputError, UsageError
-from .records import record
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CaptureResult:
     dest: str
     written: tuple            # relative paths written (files and links)

@@ -7,8 +7,7 @@ The catalogue of codes lives in ``docs/findings.md``.
 from __future__ import annotations
 
 import enum
-
-from .records import field, record
+from dataclasses import dataclass, field
 
 
 class Severity(str, enum.Enum):
@@ -21,7 +20,7 @@ class Severity(str, enum.Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Finding:
     code: str
     severity: Severity

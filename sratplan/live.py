@@ -40,10 +40,10 @@ import re
 import stat
 import sys
 import tempfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
-from .records import field, record, replace
 
 TABLES = "sys/firmware/acpi/tables"
 MEMMAP = "sys/firmware/memmap"
@@ -168,7 +168,7 @@ def _parse_list(text: str | None) -> frozenset | None:
     return frozenset(out)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ZoneActual:
     node: int
     zone: str
@@ -235,7 +235,7 @@ def parse_iomem_kernel(text: str) -> tuple[int, int] | None:
     return code, (bss + PAGE) & ~(PAGE - 1)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class BlockActual:
     index: int
     state: str
@@ -244,7 +244,7 @@ class BlockActual:
     nodes: tuple = ()         # every nodeN link of the block
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Actual:
     """What the running kernel reports.  A field is None when its file was
     absent or unreadable (not an empty result)."""
@@ -464,7 +464,7 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
 # ---------------------------------------------------------------- comparison
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Check:
     """One compared field.  ``ok`` False is a disagreement."""
 
@@ -489,7 +489,7 @@ class Check:
         return d
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LiveReport:
     plan: object
     actual: Actual

@@ -10,13 +10,13 @@ not give are filled in by modelling the usual loaders and written down in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 from .kernel.setup import LoaderFacts
-from .records import record
 
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
 DEFAULT_INITRD_SIZE = 64 << 20
@@ -28,7 +28,7 @@ QEMU_OEMS = ("BOCHS", "BXPC")
 HYPERVISOR_OEMS = ("BOCHS", "BXPC", "VRTUAL", "MSFTVM", "VMWARE", "XEN", "AMAZON", "GOOGLE", "QEMU")
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Machine:
     profile: KernelProfile
     cmdline: KernelCmdline

@@ -9,11 +9,11 @@ advise.py, the verdict, findings and recommended command line.
 
 from __future__ import annotations
 
-from .records import field, record
+from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
-from .firmware.e820 import kernel_e820
 from .kernel import memory_blocks as mblocks
+from .kernel.e820 import kernel_e820
 from .kernel.mm_init import late_boot, managed_pages
 from .kernel.setup import LoaderFacts, early_boot
 from .kernel.zones import ZONE_NAMES, compute_zones
@@ -25,7 +25,7 @@ LABEL_ORDER = ("kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_
 PAGE = 4096
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ZonePlan:
     zone: str
     start_pfn: int | None
@@ -38,7 +38,7 @@ class ZonePlan:
                 "present": self.present, "managed": self.managed}
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class NodePlan:
     node: int
     pxms: tuple
@@ -67,7 +67,7 @@ class NodePlan:
         return sum(z.present for z in self.zones[:3]) * PAGE
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class BlockRun:
     first: int
     last: int
@@ -87,7 +87,7 @@ class BlockRun:
         return d
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Plan:
     kernel: str
     machine: object
@@ -148,7 +148,7 @@ class Plan:
         }
 
 
-@record
+@dataclass
 class Simulation:
     e820: object
     early: object

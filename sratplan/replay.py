@@ -41,6 +41,7 @@ so one miss is reported once instead of cascading.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from .errors import InputError, LimitError
 from .kernel import memblock_log as mlog
@@ -49,7 +50,6 @@ from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
 from .kernel.numa import NumaMeminfo
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 from .kernel.swiotlb import swiotlb_slabs
-from .records import field, record
 
 SZ_1M = 1 << 20
 SZ_4G = 1 << 32
@@ -66,7 +66,7 @@ SCHEMA = "sratplan.replay/1"
 MAX_REGIONS = 1 << 15
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class AllocResult:
     index: int
     line: int
@@ -103,7 +103,7 @@ class AllocResult:
         return d
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class DumpResult:
     index: int
     line: int
@@ -125,7 +125,7 @@ class DumpResult:
                 "kernel_table": list(self.kernel_table), "engine_table": list(self.engine_table)}
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class ReplayResult:
     path: str | None
     release: str | None

@@ -226,23 +226,3 @@ def fmt_range(start: int, end: int) -> str:
     ``[mem 0x…-0x…]`` with at least 8 hex digits (``%#010Lx``)."""
     last = max(start, end - 1)
     return f"[mem {start:#010x}-{last:#010x}]"
-
-
-class LazyPattern:
-    """``re.compile(pattern, flags)`` done on first use.  The text formats'
-    patterns take ~0.5 ms each to compile and most runs read none of those
-    formats (a plain ``sratplan SRAT`` reads a binary table only), and a
-    module holding only lazy patterns need not import ``re`` at all.  Methods
-    are looked up on the compiled pattern once and then cached."""
-
-    def __init__(self, pattern, *, multiline: bool = False, ignorecase: bool = False):
-        self._args = (pattern, multiline, ignorecase)
-
-    def __getattr__(self, name):
-        import re
-
-        pattern, multiline, ignorecase = self._args
-        flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignorecase else 0)
-        attr = getattr(re.compile(pattern, flags), name)
-        self.__dict__[name] = attr
-        return attr

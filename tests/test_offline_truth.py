@@ -9,9 +9,9 @@ of them do go offline in a given boot, which the plan cannot promise."""
 from __future__ import annotations
 
 import pytest
+from truthcases import case_dirs, case_id, load_truth, machine_for
 
 from sratplan.plan import plan
-from truthcases import case_dirs, case_id, load_truth, machine_for
 
 CASES = [c for c in case_dirs(include_offline=True) if "/offline/" in str(c[1])]
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from sratplan.machine import load_machine
 from sratplan.plan import plan
 

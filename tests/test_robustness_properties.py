@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fuzz import build, mutators, seeds as fuzz_seeds, targets  # noqa: E402
+from fuzz import build, mutators, targets  # noqa: E402
+from fuzz import seeds as fuzz_seeds
 from sratplan.acpi import tables  # noqa: E402
 from sratplan.errors import LimitError, ParseError, SratplanError  # noqa: E402
 from sratplan.findings import Finding  # noqa: E402

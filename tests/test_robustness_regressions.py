@@ -17,7 +17,7 @@ from sratplan.acpi.checks import MAX_OVERLAP_FINDINGS  # noqa: E402
 from sratplan.acpi.tables import decode  # noqa: E402
 from sratplan.kernel import sparse  # noqa: E402
 from sratplan.kernel.memblock import Memblock  # noqa: E402
-from sratplan.kernel.pgtable import DirectMap, PMD_SIZE, PUD_SIZE  # noqa: E402
+from sratplan.kernel.pgtable import PMD_SIZE, PUD_SIZE, DirectMap  # noqa: E402
 from sratplan.kernel.profile import get_profile  # noqa: E402
 
 G = 1 << 30
@@ -99,10 +99,10 @@ def test_direct_map_shortcut_matches_the_entry_walk():
 def test_table_and_subtable_caps_are_limit_errors_before_minutes_of_work():
     # fuzz: a 64 MiB table of 2-byte unknown entries took minutes and a
     # gigabyte under the old caps; now 4 MiB and 65,536 structures
+    import pytest
+
     from sratplan.acpi import tables as T
     from sratplan.errors import LimitError
-
-    import pytest
 
     with pytest.raises(LimitError) as ei:
         T.decode(build.srat([], length=T.MAX_TABLE_BYTES + 1, tail=bytes(T.MAX_TABLE_BYTES + 1 - 48)))
@@ -121,7 +121,7 @@ def test_every_reader_module_imports_on_its_own():
     import subprocess
 
     for stmt in ("import sratplan.firmware.e820_readers", "import sratplan.firmware.bootfacts",
-                 "from sratplan.firmware.e820 import read_e820, parse_boot_params, MAX_TEXT_ENTRIES",
+                 "from sratplan.firmware.e820_readers import read_e820, parse_boot_params, MAX_TEXT_ENTRIES",
                  "import sratplan.kernel.memblock_log", "import sratplan.replay", "import sratplan.acpi.sources"):
         r = subprocess.run([sys.executable, "-c", stmt], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, (stmt, r.stderr[-400:])

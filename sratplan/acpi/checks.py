@@ -17,30 +17,17 @@ Linux the message says which, citing the kernel function:
 
 from __future__ import annotations
 
+from ..findings import Finding
 from . import model as m
-
-if m.TYPE_CHECKING:
-    from ..findings import Finding
 
 W, E, INFO = "warning", "error", "info"
 
-# Flag bits each subtable type defines; anything else is a reserved bit.
-_DEFINED_FLAGS = {
-    m.SratCpuAffinity: 0x1,
-    m.SratMemAffinity: 0xF,
-    m.SratX2apicCpuAffinity: 0x1,
-    m.SratGiccAffinity: 0x1,
-    m.SratGenericAffinity: 0x3,
-    m.SratRintcAffinity: 0x1,
-}
-# Fields ACPI calls Reserved ("must be zero").
-_RESERVED = {
-    m.SratMemAffinity: ("reserved", "reserved1", "reserved2"),
-    m.SratX2apicCpuAffinity: ("reserved", "reserved2"),
-    m.SratGicItsAffinity: ("reserved",),
-    m.SratGenericAffinity: ("reserved", "reserved1"),
-    m.SratRintcAffinity: ("reserved",),
-}
+# Flag bits each subtable type defines (its Struct's flag table); anything
+# else is a reserved bit.  Fields ACPI calls Reserved ("must be zero").
+_SRAT_TYPES = tuple(dict.fromkeys(m.SRAT_CLASSES.values()))
+_DEFINED_FLAGS = {cls: sum(mask for _label, mask in cls.FLAGS) for cls in _SRAT_TYPES if cls.FLAGS}
+_RESERVED = {cls: tuple(a for a, _s, _l, _k in cls.LAYOUT if a.startswith("reserved")) for cls in _SRAT_TYPES}
+_RESERVED = {cls: names for cls, names in _RESERVED.items() if names}
 
 
 # How _check_srat treats each class (anything else: only the generic checks).
@@ -112,7 +99,7 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
         sp = spec.get(cls)
         if sp is None:
             defined = _DEFINED_FLAGS.get(cls)
-            sp = spec[cls] = (cls._SIZE, None if defined is None else ~defined, _RESERVED.get(cls, ()),
+            sp = spec[cls] = (cls.SIZE, None if defined is None else ~defined, _RESERVED.get(cls, ()),
                               _KIND.get(cls, 0) if not issubclass(cls, m.UnknownSubtable) else -1)
         known, undefined, reserved, kind = sp
         if kind < 0:

@@ -15,14 +15,13 @@ Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 
 from ..errors import InputError, LimitError, ParseError, SratplanError
-from ..units import LazyPattern
+from ..findings import Finding
 from . import model as m
 from .tables import decode
-
-if m.TYPE_CHECKING:
-    from ..findings import Finding
 
 # Real acpidump texts are under 2 MiB; 32 MiB of hex holds 8 MiB of tables,
 # i.e. two at MAX_TABLE_BYTES (issue 7: bounded time and memory).
@@ -32,10 +31,10 @@ _f = m.finding
 
 # Text formats only: compiled on first use, so that a binary table is read
 # without importing re (the CLI's start-up is most of a small decode).
-_ACPIDUMP_HEAD = LazyPattern(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", multiline=True)
-_HEXLINE = LazyPattern(r"^\s*([0-9A-Fa-f]{4,8}):\s")
-_HEXRUN = LazyPattern(r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?")
-_RAW_HEAD = LazyPattern(r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)")
+_ACPIDUMP_HEAD = re.compile(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", re.MULTILINE)
+_HEXLINE = re.compile(r"^\s*([0-9A-Fa-f]{4,8}):\s")
+_HEXRUN = re.compile(r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?")
+_RAW_HEAD = re.compile(r"Raw Table Data: Length (\d+) \(0x([0-9A-Fa-f]+)\)")
 
 
 _SIG_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_!")
@@ -52,7 +51,7 @@ def _sig_name(stem: str):
     return None
 
 
-@m._record()
+@dataclass(frozen=True)
 class TableSet:
     """Every table read from one source, in source order.
 

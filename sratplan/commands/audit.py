@@ -6,10 +6,40 @@ some inputs could not be read, 2 on a usage error.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
 from ..errors import UsageError
+
+
+def build_parser(parser_class=argparse.ArgumentParser):
+    p = parser_class(
+        prog="sratplan audit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Plan many machines at once: one row per input with its nodes, RAM,\n"
+            "hotpluggable and predicted Movable memory, verdict and top findings, then\n"
+            "counts by verdict and by finding code.  PATH may be an acpidump file, a\n"
+            "binary table, a sysroot capture, or a directory of them (searched\n"
+            "recursively; sibling NAME.SRAT/NAME.SLIT/... files form one machine)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sratplan audit dumps/ --jobs 8\n"
+            "  sratplan audit captures/ --cmdline movable_node --format csv > fleet.csv\n"
+            "\nexit status: 0 every input processed, 1 some inputs could not be read, 2 usage\n"
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json", "jsonl", "csv", "markdown"), default="table")
+    p.add_argument("--jobs", "-j", type=int, default=0, metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--cmdline", metavar="STR",
+                   help="plan every machine with this command line (default: each machine's own, "
+                        "and the recommended one for the Movable column)")
+    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10, 6.1, 6.12 or 7.2 (default: newest)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    return p
 
 
 class _Progress:

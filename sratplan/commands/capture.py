@@ -6,7 +6,26 @@ not be read go to stderr), 2 on a usage error or an unreadable source.
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+
+def build_parser(parser_class=argparse.ArgumentParser):
+    p = parser_class(
+        prog="sratplan capture",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Write a sysroot capture of exactly the files 'sratplan live' reads (ACPI\n"
+            "NUMA tables, firmware memmap, command line, release, zoneinfo, iomem, memory\n"
+            "blocks, node states, and the kernel log when readable), to be checked\n"
+            "elsewhere with 'sratplan live --sysroot DIR' or 'sratplan audit DIR'."
+        ),
+        epilog="examples:\n  sudo sratplan capture /tmp/host42\n  sratplan live --sysroot /tmp/host42\n",
+    )
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="write into a non-empty DIR")
+    p.add_argument("--sysroot", metavar="SRC", help="capture from SRC instead of / (re-capture a capture)")
+    return p
 
 
 def run(args) -> int:

@@ -6,9 +6,36 @@ input could not be read or decoded at all (the other inputs are still shown).
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 
 from ..errors import SratplanError
+
+
+def build_parser(parser_class=argparse.ArgumentParser):
+    p = parser_class(
+        prog="sratplan decode",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Decode ACPI SRAT, SLIT, MSCT, CEDT and HMAT tables and report what is\n"
+            "wrong with them.  PATH may be a binary table (/sys/firmware/acpi/tables/SRAT,\n"
+            "acpidump -b / acpixtract .dat), acpidump text output, an iasl -d .dsl file\n"
+            "(its Raw Table Data block) or a directory of binary tables."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sratplan decode /sys/firmware/acpi/tables/SRAT\n"
+            "  sratplan decode acpidump.txt --format json\n"
+            "  sratplan decode srat.dsl slit.dat\n"
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--table", action="append", metavar="SIG",
+                   help="only tables with this signature (repeatable)")
+    return p
+
 
 # Severity is a str enum: comparing with its value spares importing the
 # findings module (and dataclasses, enum) when no table has a finding.
@@ -28,10 +55,9 @@ def run(args) -> int:
             print(f"sratplan: error: {e}", file=sys.stderr)
     if args.format == "json":
 
-        from ..render import jsontext
         from ..render.acpi_json import document
 
-        sys.stdout.write(jsontext.dumps(document(sets, errors, only), 1))
+        sys.stdout.write(json.dumps(document(sets, errors, only), indent=1))
         sys.stdout.write("\n")
     else:
         from ..render.acpi_text import render_tableset

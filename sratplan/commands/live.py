@@ -8,7 +8,35 @@ the machine's tables cannot be read.
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+
+def build_parser(parser_class=argparse.ArgumentParser):
+    p = parser_class(
+        prog="sratplan live",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Predict the boot of this machine (or of a capture made with 'sratplan capture')\n"
+            "and compare it with what the running kernel did: /proc/zoneinfo,\n"
+            "/sys/devices/system/memory and /sys/devices/system/node.  Every disagreement\n"
+            "is listed; managed pages are compared within 0.5 % or 256 pages."
+        ),
+        epilog=(
+            "examples:\n"
+            "  sudo sratplan live\n"
+            "  sratplan live --sysroot capture-host42/ --format json\n"
+            "\nexit status: 0 agree, 1 disagreement (or nothing to compare), 2 unreadable input\n"
+        ),
+    )
+    p.add_argument("--sysroot", metavar="DIR", help="read everything below DIR instead of / (a capture)")
+    p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    p.add_argument("--cmdline", metavar="STR", help="override /proc/cmdline")
+    p.add_argument("--kernel", metavar="V", help="kernel profile (default: from the running kernel's release)")
+    p.add_argument("--initrd", metavar="START:SIZE", help="initrd placement (default: from the boot log)")
+    p.add_argument("--kernel-image", metavar="START:SIZE",
+                   help="kernel reservation (default: from /proc/iomem when readable)")
+    return p
 
 
 def run(args) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from ..errors import UsageError
@@ -34,17 +35,11 @@ exit status: 0 clean, 1 error-level findings, 2 usage or unreadable input
 """
 
 
-# Options taking one value, as build_parser declares them (dest, converter).
-VALUE_OPTIONS = {"--e820": ("e820", str), "--cmdline": ("cmdline", str), "--boot-facts": ("boot_facts", str),
-                 "--kernel": ("kernel", str), "--initrd": ("initrd", str), "--kernel-image": ("kernel_image", str),
-                 "--cpus": ("cpus", int), "--format": ("format", str)}
 FORMATS = ("table", "json", "markdown", "svg")
 
 
-def build_parser(parser_cls=None):
-    import argparse
-
-    p = (parser_cls or argparse.ArgumentParser)(prog="sratplan", description=DESCRIPTION, epilog=EPILOG,
+def build_parser(parser_class=argparse.ArgumentParser):
+    p = parser_class(prog="sratplan", description=DESCRIPTION, epilog=EPILOG,
                                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", metavar="PATH", help="ACPI tables: binary, acpidump text, .dsl, or a directory")
     p.add_argument("--e820", metavar="FILE", help="e820 map: dmesg, /sys/firmware/memmap, boot_params, text or JSON")
@@ -59,60 +54,6 @@ def build_parser(parser_cls=None):
     p.add_argument("--compare", nargs="+", metavar="CMDLINE", help="plan several command lines side by side")
     p.add_argument("--example", nargs="?", const="", metavar="NAME", help="run a bundled example (no NAME: list them)")
     return p
-
-
-def quick_args(argv):
-    """The arguments of a plain command line (one run of paths and options
-    from VALUE_OPTIONS as ``--opt VALUE`` or ``--opt=VALUE``, ``--example
-    [NAME]``) parsed as build_parser's parser would parse them, or None for
-    anything else (help, --compare, abbreviations, values that look like
-    options, errors), which goes to argparse: setting argparse up costs
-    more than planning a small machine.  tests/test_plan_cli.py checks the
-    two agree."""
-    from types import SimpleNamespace
-
-    ns = {"paths": [], "e820": None, "cmdline": None, "boot_facts": None, "kernel": None, "initrd": None,
-          "kernel_image": None, "cpus": None, "format": "table", "compare": None, "example": None}
-    seen_paths = False
-    i, n = 0, len(argv)
-    while i < n:
-        a = argv[i]
-        if not a.startswith("-") or a == "-":
-            if seen_paths or a == "-":
-                return None                # argparse takes one run of paths
-            while i < n and not argv[i].startswith("-"):
-                ns["paths"].append(argv[i])
-                i += 1
-            seen_paths = True
-            continue
-        if a == "--example":
-            if i + 1 < n and not argv[i + 1].startswith("-"):
-                ns["example"] = argv[i + 1]
-                i += 2
-            else:
-                ns["example"] = ""
-                i += 1
-            continue
-        opt, eq, val = a.partition("=")
-        spec = VALUE_OPTIONS.get(opt)
-        if spec is None:
-            return None
-        if not eq:
-            if i + 1 >= n or argv[i + 1].startswith("-"):
-                return None
-            val = argv[i + 1]
-            i += 1
-        i += 1
-        dest, conv = spec
-        if conv is int:
-            try:
-                val = int(val)
-            except ValueError:
-                return None
-        elif dest == "format" and val not in FORMATS:
-            return None
-        ns[dest] = val
-    return SimpleNamespace(**ns)
 
 
 def _range(text, what):
@@ -153,7 +94,7 @@ def run(args) -> int:
     from ..plan import plan as make_plan
 
     if args.compare:
-        from ..records import replace
+        from dataclasses import replace
 
         from ..kernel.cmdline import parse_cmdline
 

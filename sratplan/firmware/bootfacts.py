@@ -20,23 +20,24 @@ the planner must predict those.  Only the first boot of a log is read.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from ..errors import InputError, LimitError
 from ..findings import Finding, Severity
-from ..records import field, record
-from ..units import LazyPattern
 from .e820 import E820Table
 from .e820_readers import MAX_INPUT_BYTES, MAX_LINE_CHARS, BootParams, parse_boot_params, parse_dmesg_e820
 
-_ACPI_RE = LazyPattern(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)")
-_RAMDISK_RE = LazyPattern(r"RAMDISK: \[mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\]")
-_CMDLINE_RE = LazyPattern(r"(?:^|[\s\]])Command line: ?(.*)$")
-_SMPBOOT_RE = LazyPattern(r"smpboot: Allowing (\d{1,7}) CPUs, (\d{1,7}) hotplug CPUs")
-_TOPO_RE = LazyPattern(r"CPU topo: Allowing (\d{1,7}) present CPUs plus (\d{1,7}) hotplug CPUs")
-_VERSION_RE = LazyPattern(r"Linux version (\S+)")
+_ACPI_RE = re.compile(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)")
+_RAMDISK_RE = re.compile(r"RAMDISK: \[mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\]")
+_CMDLINE_RE = re.compile(r"(?:^|[\s\]])Command line: ?(.*)$")
+_SMPBOOT_RE = re.compile(r"smpboot: Allowing (\d{1,7}) CPUs, (\d{1,7}) hotplug CPUs")
+_TOPO_RE = re.compile(r"CPU topo: Allowing (\d{1,7}) present CPUs plus (\d{1,7}) hotplug CPUs")
+_VERSION_RE = re.compile(r"Linux version (\S+)")
 MAX_ACPI_TABLES = 4096
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class AcpiTableAddr:
     """One ``ACPI: SIG 0xADDR LEN`` line: where firmware put a table."""
 
@@ -48,7 +49,7 @@ class AcpiTableAddr:
         return iter((self.sig, self.address, self.length))
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class BootFacts:
     """Facts a loader and the firmware fixed before the kernel decided anything.
 
@@ -160,10 +161,10 @@ def parse_boot_log(text: str, *, path: str | None = None) -> BootFacts:
 
 def boot_facts_from_boot_params(data: bytes, *, path: str | None = None) -> BootFacts:
     """Loader facts from a raw zero page: the e820 table (as the kernel takes
-    it: :attr:`BootParams.kernel_e820`) and the ramdisk."""
+    it: :func:`sratplan.kernel.e820.memory_setup_default`) and the ramdisk."""
     bp = parse_boot_params(data, path=path)
     rd = bp.ramdisk
-    return BootFacts(e820=bp.kernel_e820, ramdisk=(rd[0], rd[0] + rd[1]) if rd else None, source="boot_params",
+    return BootFacts(e820=bp.e820, ramdisk=(rd[0], rd[0] + rd[1]) if rd else None, source="boot_params",
                      boot_params=bp, findings=bp.findings)
 
 

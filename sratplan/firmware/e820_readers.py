@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 
-from ..errors import InputError, LimitError, ParseError
-from ..errors import UsageError
+from ..errors import InputError, LimitError, ParseError, UsageError
 from ..findings import Finding, Severity
-from ..records import field, record
-from ..units import U64_MASK, LazyPattern, parse_size
+from ..units import U64_MASK, parse_size
 from .e820 import (
     DIALECT_CLASSIC,
     DIALECT_GAPS,
@@ -38,7 +37,6 @@ from .e820 import (
     E820_TYPE_UNKNOWN,
     E820Entry,
     E820Table,
-    E820Type,
 )
 
 # Caps (issue 7): a hand-written or logged map may hold at most this many
@@ -56,12 +54,12 @@ _FIRMWARE_WHO = ("BIOS-e820", "BIOS-88", "BIOS-e801", "Xen")
 
 # "[    0.000000] " timestamps, "kernel: " syslog prefixes etc. are skipped by
 # searching for the label anywhere in the line.
-_MEM_RE = LazyPattern(
+_MEM_RE = re.compile(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|Xen|user|reserve setup_data|modified|extended|bad_ppro)"
     r": \[mem 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*(?P<type>.*?)\s*$")
-_GAP_RE = LazyPattern(
+_GAP_RE = re.compile(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user): \[gap 0x(?P<s>[0-9a-fA-F]{1,16})-0x(?P<e>[0-9a-fA-F]{1,16})\]\s*$")
-_OLD_RE = LazyPattern(
+_OLD_RE = re.compile(
     r"(?:^|[\s\]:])(?P<who>BIOS-e820|BIOS-88|BIOS-e801|user): (?P<s>[0-9a-fA-F]{16}) - (?P<e>[0-9a-fA-F]{16})\s*(?P<type>.*?)\s*$")
 
 # Names e820_print_type() has printed, in every dialect.
@@ -73,7 +71,7 @@ _LOG_NAMES = {
     "unusable": 5, "(unusable)": 5,
     "soft reserved": 0xEFFFFFFF,
 }
-_TYPE_N_RE = LazyPattern(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", ignorecase=True)
+_TYPE_N_RE = re.compile(r"^(?:persistent(?: RAM)? \(type (\d{1,10})\)|\(?type (\d{1,10})\)?)", re.IGNORECASE)
 
 # e820_type_to_string() names (sysfs memmap, /proc/iomem).
 _SYSFS_NAMES = {
@@ -361,12 +359,13 @@ BOOT_PARAMS_SIZE = 0x1000
 KASLR_FLAG = 0x02          # loadflags bit 1 (bootparam.h)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class BootParams:
     """The loader facts in ``struct boot_params``.
 
     ``e820`` is the raw table the loader passed (``e820_entries`` entries, not
-    sanitised; see :attr:`kernel_e820` for what the kernel makes of it);
+    sanitised; :func:`sratplan.kernel.e820.memory_setup_default` is what the
+    kernel makes of it, with the BIOS-88/e801 sizes in ``e820.legacy_mem_k``);
     ``ramdisk`` is ``(start, size)`` with the ``ext_ramdisk_*`` high 32 bits
     folded in, or None when no initrd was loaded; ``cmd_line_ptr`` likewise.
     """
@@ -395,30 +394,6 @@ class BootParams:
         if self.ramdisk_image == 0 or self.ramdisk_size == 0:
             return None
         return self.ramdisk_image, self.ramdisk_size
-
-    @property
-    def kernel_e820(self) -> E820Table:
-        """``e820__memory_setup_default``: the bootloader table when it has at
-        least two entries and none wraps past 2**64, else the fake map
-        (BIOS-88 / BIOS-e801: [0, 636 KiB) and 1 MiB + the larger of
-        ``ext_mem_k`` / ``alt_mem_k``), then sanitised."""
-        from .e820 import LOWMEMSIZE, HIGH_MEMORY, sanitize
-
-        ents = self.e820.entries
-        ok = len(ents) >= 2 and not any(e.size and e.start + e.size - 1 > U64_MASK for e in ents)
-        if ok:
-            return E820Table(entries=sanitize(ents), source="boot_params", findings=self.e820.findings,
-                             label="BIOS-e820", path=self.e820.path)
-        if self.alt_mem_k < self.ext_mem_k:
-            mem_k, who = self.ext_mem_k, "BIOS-88"
-        else:
-            mem_k, who = self.alt_mem_k, "BIOS-e801"
-        fake = (E820Entry(0, LOWMEMSIZE, 1), E820Entry(HIGH_MEMORY, mem_k << 10, 1))
-        note = _f("E820_FAKE_MAP", Severity.WARNING,
-                  f"the loader's e820 table is unusable ({len(ents)} entries); the kernel fakes a map from "
-                  f"{who} ({mem_k} KiB above 1 MiB)", self.e820.path)
-        return E820Table(entries=sanitize(fake), source="boot_params", findings=self.e820.findings + (note,),
-                         label=who, path=self.e820.path)
 
 
 def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
@@ -466,7 +441,7 @@ def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
     ramdisk_image = bp.ramdisk_image | (bp.ext_ramdisk_image << 32)
     ramdisk_size = bp.ramdisk_size | (bp.ext_ramdisk_size << 32)
     table = E820Table(entries=ents, source="boot_params", findings=tuple(findings), label="BIOS-e820",
-                      path=path)
+                      path=path, legacy_mem_k=(bp.ext_mem_k, bp.alt_mem_k))
     return BootParams(
         e820=table, e820_entries=bp.e820_entries, ramdisk_image=ramdisk_image, ramdisk_size=ramdisk_size,
         cmd_line_ptr=bp.cmd_line_ptr | (bp.ext_cmd_line_ptr << 32), acpi_rsdp_addr=bp.acpi_rsdp_addr,
@@ -480,7 +455,7 @@ def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
 # ---------------------------------------------------------------------------
 # /proc/iomem
 
-_IOMEM_RE = LazyPattern(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.+?)\s*$")
+_IOMEM_RE = re.compile(r"^([0-9a-fA-F]{1,16})-([0-9a-fA-F]{1,16}) : (.+?)\s*$")
 
 
 def parse_iomem(text: str, *, path: str | None = None) -> E820Table:
@@ -522,7 +497,7 @@ def parse_iomem(text: str, *, path: str | None = None) -> E820Table:
 # ---------------------------------------------------------------------------
 # Hand-written maps
 
-_HAND_RE = LazyPattern(r"^\s*(\S+?)\s*(?:(-)|(\+)|\s)\s*(\S+)\s+(.+?)\s*$")
+_HAND_RE = re.compile(r"^\s*(\S+?)\s*(?:(-)|(\+)|\s)\s*(\S+)\s+(.+?)\s*$")
 
 
 def _hand_type(name: str) -> int | None:

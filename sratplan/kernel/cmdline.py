@@ -30,9 +30,10 @@ kernel's effect (often none).
 
 from __future__ import annotations
 
-from ..records import field, record, replace
+from dataclasses import dataclass, field, replace
 
 from ..findings import Finding, Severity
+from ..firmware.e820 import E820Type
 from ..units import PAGE_SHIFT, kstrtobool, kstrtouint, memparse, simple_strtoull
 
 # A cap on what sratplan reads (the kernel's COMMAND_LINE_SIZE is 2048 on
@@ -47,7 +48,72 @@ ONLINE_TYPES = ("offline", "online", "online_kernel", "online_movable")
 ONLINE_POLICIES = ("contig-zones", "auto-movable")
 
 
-@record(frozen=True)
+# memmap= (arch/x86/kernel/e820.c:parse_memmap_one), one item at a time
+
+@dataclass(frozen=True)
+class MemmapOp:
+    """One ``memmap=`` item as the kernel understood it.
+
+    ``kind``: ``exactmap``, ``add`` (``N@S`` RAM, ``N#S`` ACPI, ``N$S``
+    reserved, ``N!S`` PRAM, ``N%S+T`` add type T), ``update`` (``N%S-F+T``),
+    ``remove`` (``N%S-F`` only type F, ``N%S`` any type) or ``limit``
+    (plain ``memmap=N``, like ``mem=N``).  ``applied`` is False when the kernel
+    parsed nothing useful (it returned -EINVAL *before* touching the table);
+    ``malformed`` is True when it printed "Malformed early option" (which can
+    happen *after* the table was already changed, e.g. trailing junk).
+    """
+
+    text: str
+    kind: str
+    size: int = 0
+    start: int = 0
+    type: int = 0
+    old_type: int = 0
+    applied: bool = True
+    malformed: bool = False
+    userdef: bool = True
+
+
+def parse_memmap_item(text: str) -> MemmapOp:
+    """``parse_memmap_one`` for one comma-separated ``memmap=`` item."""
+    if text.startswith("exactmap"):
+        # strncmp(p, "exactmap", 8): anything after it is ignored.
+        return MemmapOp(text, "exactmap")
+    size, p = memparse(text, 0)
+    if p == 0:
+        return MemmapOp(text, "invalid", applied=False, malformed=True, userdef=False)
+    c = text[p:p + 1]
+    kinds = {"@": E820Type.RAM, "#": E820Type.ACPI, "$": E820Type.RESERVED, "!": E820Type.PRAM}
+    if c in kinds:
+        start, p = memparse(text, p + 1)
+        return MemmapOp(text, "add", size=size, start=start, type=int(kinds[c]), malformed=p != len(text))
+    if c == "%":
+        start, p = memparse(text, p + 1)
+        old = new = 0
+        if text[p:p + 1] == "-":
+            old, p = simple_strtoull(text, p + 1, 0)
+        if text[p:p + 1] == "+":
+            new, p = simple_strtoull(text, p + 1, 0)
+        # enum e820_type is a 32-bit value: a longer number is truncated.
+        old &= 0xFFFFFFFF
+        new &= 0xFFFFFFFF
+        if p != len(text):
+            return MemmapOp(text, "invalid", size=size, start=start, applied=False, malformed=True)
+        if old and new:
+            if old == new:
+                # __e820__range_update() BUG_ON(old_type == new_type): the
+                # kernel would crash here; sratplan refuses to model it.
+                return MemmapOp(text, "update-same-type", size=size, start=start, type=new, old_type=old,
+                                applied=False, malformed=True)
+            return MemmapOp(text, "update", size=size, start=start, type=new, old_type=old)
+        if new:
+            return MemmapOp(text, "add", size=size, start=start, type=new)
+        return MemmapOp(text, "remove", size=size, start=start, old_type=old)
+    return MemmapOp(text, "limit", size=size, malformed=p != len(text))
+
+
+
+@dataclass(frozen=True)
 class CoreSpec:
     """``kernelcore=`` / ``movablecore=`` after the kernel parsed every
     occurrence in order.
@@ -76,7 +142,7 @@ class CoreSpec:
         return f"{self.pages} pages"
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class CrashkernelRequest:
     """What ``crashkernel=`` asks for, resolved against the system RAM size.
 
@@ -93,7 +159,7 @@ class CrashkernelRequest:
     text: str = ""
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class KernelCmdline:
     """A parsed kernel command line.  Build one with :func:`parse_cmdline`."""
 
@@ -125,10 +191,18 @@ class KernelCmdline:
     # -- derived ---------------------------------------------------------
     @property
     def userdef(self) -> bool:
-        """The kernel prints a ``user:`` e820 map (some mem=/memmap= set userdef)."""
-        from ..firmware.e820 import userdef
-
-        return userdef(self)
+        """The kernel prints a ``user:`` e820 map: some ``mem=`` with a value
+        (``mem=junk`` too: parse_memopt sets userdef before its zero check) or
+        a ``memmap=`` item that parse_memmap_one accepted."""
+        for kind, value in self.memory_map_ops:
+            if value is None:
+                continue
+            if kind == "mem":
+                if value != "nopentium":
+                    return True
+            elif any(parse_memmap_item(item).userdef for item in value.split(",")):
+                return True
+        return False
 
     def get(self, name: str) -> str | None:
         """The value of the last occurrence of parameter *name* (``-``/``_``
@@ -366,8 +440,6 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
             if val is None:
                 malformed(name, val, "needs a value; ignored")
                 continue
-            from ..firmware.e820 import parse_memmap_item
-
             for item in val.split(","):
                 op = parse_memmap_item(item)
                 if op.kind == "update-same-type":

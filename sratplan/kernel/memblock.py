@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from ..records import record
 from .profile import MAX_NUMNODES_DEBIAN, KernelProfile
 
 NUMA_NO_NODE = -1
@@ -53,7 +53,7 @@ MEMBLOCK_RSRV_KERN = 0x20
 MEMBLOCK_KHO_SCRATCH = 0x40
 
 
-@record(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class Region:
     """One ``struct memblock_region``: ``[base, base + size)`` with flags and nid."""
 
@@ -88,7 +88,7 @@ def _region_maker():
 _region = _region_maker()
 
 
-@record(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Immutable copy of the allocator state (see :meth:`Memblock.snapshot`)."""
 

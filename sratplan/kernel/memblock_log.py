@@ -30,8 +30,7 @@ what it has.
 from __future__ import annotations
 
 import re
-
-from ..records import record
+from dataclasses import dataclass
 
 _PREFIX = re.compile(
     r"^(?:<\d+>)?"                                                   # dmesg -r priority
@@ -72,7 +71,7 @@ _CRASH = re.compile(
 MAX_LINE = 4096          # longer lines are not kernel messages; skipped
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Event:
     """One memblock-relevant line of the log.
 
@@ -107,7 +106,7 @@ class Event:
         return self.caller.split("+", 1)[0]
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class DumpRegion:
     type: str                     # "memory" | "reserved"
     index: int
@@ -123,7 +122,7 @@ class DumpRegion:
         return self.base + self.size
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Dump:
     """One ``memblock_dump_all`` table."""
 
@@ -140,7 +139,7 @@ class Dump:
         return self.memory if which == "memory" else self.reserved
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class MemblockLog:
     release: str | None                 # from "Linux version"
     cmdline: str | None

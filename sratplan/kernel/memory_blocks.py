@@ -17,8 +17,7 @@ them form uniform runs.
 from __future__ import annotations
 
 import bisect
-
-from ..records import record
+from dataclasses import dataclass
 
 from .zones import MAX_ORDER_NR_PAGES, ZONE_NAMES, ZoneLayout
 
@@ -51,7 +50,7 @@ def probe_memory_block_size(max_pfn: int, *, hypervisor: bool, advised_max: int 
     return bz
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class BlockRun:
     first: int
     last: int

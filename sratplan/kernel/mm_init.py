@@ -20,7 +20,7 @@ firmware map entries, ...) are not modelled; the captures bound the error.
 
 from __future__ import annotations
 
-from ..records import field, record
+from dataclasses import dataclass, field
 
 from . import sparse as sparse_mod
 from .crash_reserve import reserve_crashkernel
@@ -31,7 +31,7 @@ PAGE = 4096
 MAX_DMA_ADDRESS = 16 << 20
 
 
-@record
+@dataclass
 class LateBoot:
     sparse: sparse_mod.Sparse
     percpu: list = field(default_factory=list)       # (nid, start, end) kept per node group

@@ -18,8 +18,8 @@ as of 6.12 and 7.2.  Kernel differences come from the profile:
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass, field
 
-from ..records import field, record
 from . import srat as srat_mod
 from .printk import KernelLog
 from .profile import KernelProfile
@@ -28,7 +28,7 @@ PAGE_SHIFT = 12
 ULLONG_MAX = (1 << 64) - 1
 
 
-@record
+@dataclass
 class NumaMeminfo:
     """struct numa_meminfo plus numa_reserved_meminfo."""
 
@@ -278,7 +278,7 @@ class NumaMeminfo:
         return min(s for s, _ in spans), max(e for _, e in spans)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class NodeData:
     nid: int
     start: int
@@ -286,7 +286,7 @@ class NodeData:
     on_node: int        # node whose memory holds it (early_pfn_to_nid)
 
 
-@record
+@dataclass
 class NumaResult:
     mode: str = "dummy"                   # "srat" or "dummy"
     reason: str | None = None             # why the SRAT was not used

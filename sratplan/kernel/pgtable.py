@@ -19,8 +19,7 @@ Page-table pages are tracked as sets of table indices (one PUD page per
 from __future__ import annotations
 
 import bisect
-
-from ..records import field, record
+from dataclasses import dataclass, field
 
 PAGE = 4096
 PMD_SIZE = 2 << 20
@@ -107,7 +106,7 @@ class IndexSet:
         return hi
 
 
-@record
+@dataclass
 class PageTables:
     """The state kernel_physical_mapping_init() builds up."""
 

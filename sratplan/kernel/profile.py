@@ -8,14 +8,14 @@ measurement from ../shared/kernel-truth captures, copied to fixtures/kernel/).
 
 from __future__ import annotations
 
-from ..records import field, record, replace
+from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
 
 MAX_NUMNODES_DEBIAN = 1024  # CONFIG_NODES_SHIFT=10 on Debian amd64 (all four kernels)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class KernelProfile:
     name: str                    # "5.10", "6.1", "6.12", "7.2"
     release: str                 # the Debian kernel the captures came from

@@ -16,7 +16,7 @@ hotplug flag.
 
 from __future__ import annotations
 
-from ..records import field, record
+from dataclasses import dataclass, field
 
 from . import numa as numa_mod
 from .memblock import Memblock
@@ -30,7 +30,7 @@ def _pa(v):
     return (v + PAGE - 1) & ~(PAGE - 1)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class LoaderFacts:
     """What the boot loader and firmware fixed: where the kernel image and the
     initrd are, where the ACPI tables live, how many CPUs there are."""
@@ -46,7 +46,7 @@ class LoaderFacts:
     kaslr: bool = False                     # the decompressor may move the kernel (no nokaslr)
 
 
-@record
+@dataclass
 class Reservations:
     """Labelled copy of every reservation the simulation made."""
 
@@ -60,7 +60,7 @@ class Reservations:
         return {lab for (lab, s, e) in self.items if s < end and start < e}
 
 
-@record
+@dataclass
 class EarlyBoot:
     profile: object
     memblock: Memblock

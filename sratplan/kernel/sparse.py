@@ -18,7 +18,7 @@ inside them.
 
 from __future__ import annotations
 
-from ..records import field, record
+from dataclasses import dataclass, field
 
 PAGE = 4096
 SECTION_SHIFT = 27
@@ -35,7 +35,7 @@ VMEMMAP_PER_PUD_PAGE = 512 << 30
 MAX_SPARSEMEM_SECTION = 1 << (46 - SECTION_SHIFT)
 
 
-@record
+@dataclass
 class Sparse:
     sections: list = field(default_factory=list)       # [(first_sec, end_sec, nid)] present runs
     memmap: list = field(default_factory=list)          # (nid, start, end) where struct pages live

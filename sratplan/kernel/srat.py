@@ -15,8 +15,8 @@ of them failed.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 
-from ..records import field, record
 from .printk import KernelLog
 from .profile import KernelProfile
 
@@ -35,7 +35,7 @@ GI_ENABLED = 0x1
 SRAT_HEADER_SIZE = 48  # sizeof(struct acpi_table_srat)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SratCpu:
     offset: int
     type: int
@@ -44,7 +44,7 @@ class SratCpu:
     node: int
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class SratMem:
     """One memory-affinity entry the kernel accepted (an ``ACPI: SRAT: Node`` line)."""
 
@@ -57,14 +57,14 @@ class SratMem:
     nonvolatile: bool
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class NumaMemblk:
     start: int
     end: int
     nid: int
 
 
-@record
+@dataclass
 class PxmMap:
     """pxm_to_node_map / node_to_pxm_map (static in the kernel: never reset)."""
 
@@ -99,7 +99,7 @@ class PxmMap:
         return self.pxm_to_node.get(pxm, NUMA_NO_NODE)
 
 
-@record
+@dataclass
 class SratResult:
     """What acpi_numa_init() left behind (one attempt)."""
 

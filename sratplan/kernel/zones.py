@@ -16,7 +16,7 @@ Everything works on pfn ranges, never page by page.
 
 from __future__ import annotations
 
-from ..records import field, record
+from dataclasses import dataclass, field
 
 PAGE_SHIFT = 12
 MAX_DMA_PFN = (16 << 20) >> PAGE_SHIFT          # arch/x86/include/asm/dma.h
@@ -27,7 +27,7 @@ ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable", "Device")
 ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE, ZONE_DEVICE = range(5)
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Zone:
     name: str
     start_pfn: int | None      # None when spanned == 0 (zoneinfo omits the line)
@@ -40,7 +40,7 @@ class Zone:
                 "present": self.present}
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class NodeZones:
     nid: int
     start_pfn: int
@@ -56,7 +56,7 @@ class NodeZones:
         return sum(z.present for z in self.zones)
 
 
-@record
+@dataclass
 class ZoneLayout:
     arch_low: list            # arch_zone_lowest_possible_pfn per zone
     arch_high: list

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..acpi import model as m
 from .grid import grid
 
+
 def fmt_value(value, size: int, kind: str) -> str:
     """A field value the way iasl prints it."""
     if kind == "s":
@@ -36,49 +37,6 @@ def _raw_lines(out, off, extra):
 
 _CLASSES = {"SRAT": m.SRAT_CLASSES, "CEDT": m.CEDT_CLASSES, "HMAT": m.HMAT_CLASSES}
 
-# Classes whose every field is fixed-size, listed by the one-%-per-subtable path.
-_FAST_CLASSES = frozenset((
-    m.SratCpuAffinity, m.SratMemAffinity, m.SratX2apicCpuAffinity, m.SratGiccAffinity,
-    m.SratGicItsAffinity, m.SratGenericAffinity, m.SratRintcAffinity, m.CedtChbs,
-    m.HmatProximityDomain, m.MsctProximity))
-
-
-def _template(cls, name, flag_labels):
-    """A function that renders a whole subtable of ``cls`` with one ``%``
-    (the hot path of a table with thousands of entries).  The format string
-    and the argument tuple are generated once per class from its LAYOUT:
-    per field the absolute offset twice (hex, decimal) and the value, and
-    after a flags field one value per decoded flag."""
-    parts, args = [], []
-    rel = 0
-    for i, (attr, size, label, kind) in enumerate(cls.LAYOUT):
-        spec = f"%0{2 * size}X" if kind == "u" else "%s"
-        line = f"[%03Xh %04d {size:03X}h] " + f"{label:>27}".replace("%", "%%") + f" : {spec}"
-        if i == 0 and name:
-            line += f" [{name}]".replace("%", "%%")
-        parts.append(line)
-        val = f"s.{attr}" if kind == "u" else f"fmt_value(s.{attr}, 0, {kind!r})"
-        args.append(f"b + {rel}, b + {rel}, {val}")
-        if label.startswith(("Flags", "Cache Attributes")):
-            parts.extend(f"{fl:>44}".replace("%", "%%") + " : %s" for fl in flag_labels)
-            args.extend(f"f[{j}][1]" for j in range(len(flag_labels)))
-        rel += size
-    src = (f"def render(s, fmt_value=fmt_value, text={chr(10).join(parts)!r}):\n"
-           f"    b = s.offset\n"
-           + ("    f = s.flag_names()\n" if flag_labels else "")
-           + f"    return text % ({', '.join(args)},)\n")
-    ns = {"fmt_value": fmt_value}
-    exec(src, ns)  # noqa: S102 - source built above from the class LAYOUT only
-    return ns["render"]
-
-
-_TEMPLATES: dict = {}  # (class, name) -> render function
-
-
-def _renderer(s, name):
-    return _template(type(s), name, tuple(n for n, _v in s.flag_names()))
-
-
 def table_lines(t: m.Table):
     """iasl-style text for a whole table: a list of chunks, each one or more
     lines (a subtable on the fast path is one chunk); join with newlines."""
@@ -98,7 +56,6 @@ def table_lines(t: m.Table):
         out.append(f"{t.signature}: no standard ACPI header; {len(t.raw)} bytes kept raw")
         return out
     classes = _CLASSES.get(t.signature, {})
-    renderers = _TEMPLATES
     for s in t.subtables:
         note = None
         if isinstance(s, m.UnknownSubtable):
@@ -108,23 +65,13 @@ def table_lines(t: m.Table):
                     ("Generic Port Affinity" if s.type == 6 else "Generic Initiator Affinity")
                     ) if known else "Unknown Subtable Type"
             note = {"unknown type": None, "zero length": "Invalid zero length subtable",
-                    "too short": f"Subtable too short ({s.length} bytes, {known._SIZE} expected)"
+                    "too short": f"Subtable too short ({s.length} bytes, {known.SIZE} expected)"
                                  if known else None,
                     "truncated": "Subtable extends past the end of the table"}.get(s.reason)
         elif isinstance(s, m.MsctProximity):
             name = None
         else:
             name = s.NAME
-        cls = type(s)
-        if cls in _FAST_CLASSES and len(s.raw) >= cls._SIZE:
-            fn = renderers.get((cls, name))
-            if fn is None:
-                fn = renderers[cls, name] = _renderer(s, name)
-            out.append(fn(s))
-            if len(s.raw) > cls._SIZE:
-                _raw_lines(out, s.offset + cls._SIZE, s.raw[cls._SIZE:])
-            out.append("")
-            continue
         first = True
         for off, size, label, value, kind in s.fields():
             text = fmt_value(value, size, kind)

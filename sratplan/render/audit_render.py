@@ -8,7 +8,6 @@ import csv
 import io
 import json
 
-from . import jsontext
 from .grid import grid
 
 COLUMNS = ("id", "kind", "vendor", "oem_table_id", "arch", "kernel", "nodes", "ram_gib", "hotplug_gib", "cmdline",
@@ -33,7 +32,7 @@ def render(result, fmt: str) -> str:
     if fmt == "json":
         doc = {"schema": "sratplan.audit/1", "summary": result.summary(),
                "rows": [_public(r) for r in result.rows], "skipped": result.skipped}
-        return jsontext.dumps(doc) + "\n"
+        return json.dumps(doc, indent=2) + "\n"
     if fmt == "jsonl":
         return "".join(json.dumps(_public(r)) + "\n" for r in result.rows)
     if fmt == "csv":

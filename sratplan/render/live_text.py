@@ -4,7 +4,8 @@ Presentation only: every value comes from the LiveReport."""
 
 from __future__ import annotations
 
-from . import jsontext
+import json
+
 from .grid import grid
 
 
@@ -20,7 +21,7 @@ def render(report, fmt: str, *, source: str = "this machine") -> str:
     if fmt == "json":
         d = report.to_json()
         d["source"] = source
-        return jsontext.dumps(d) + "\n"
+        return json.dumps(d, indent=2) + "\n"
 
     md = fmt == "markdown"
     tf = "markdown" if md else "table"

@@ -3,6 +3,8 @@ the SVG picture.  Presentation only: every number comes from the Plan."""
 
 from __future__ import annotations
 
+import json
+
 from .grid import grid
 
 GIB = 1 << 30
@@ -14,9 +16,8 @@ def _gib(nbytes: int) -> str:
 
 def render(plan, fmt: str) -> str:
     if fmt == "json":
-        from . import jsontext  # json is not imported for the other formats
 
-        return jsontext.dumps(plan.to_json()) + "\n"
+        return json.dumps(plan.to_json(), indent=2) + "\n"
     if fmt == "markdown":
         return _markdown(plan)
     if fmt == "svg":
@@ -28,9 +29,8 @@ def render(plan, fmt: str) -> str:
 
 def render_compare(plans, fmt: str) -> str:
     if fmt == "json":
-        from . import jsontext
 
-        return jsontext.dumps([p.to_json() for p in plans]) + "\n"
+        return json.dumps([p.to_json() for p in plans], indent=2) + "\n"
     if fmt == "svg":
         from . import svg
 

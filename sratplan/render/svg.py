@@ -33,9 +33,9 @@ import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 from ..firmware.e820 import E820_TYPE_UNKNOWN
-from ..records import record
 
 SVG_NS = "http://www.w3.org/2000/svg"
 PAGE = 4096
@@ -134,7 +134,7 @@ def _f(v: float) -> str:
 # --------------------------------------------------------------------------- scale
 
 
-@record(frozen=True)
+@dataclass(frozen=True)
 class Segment:
     start: int
     end: int          # exclusive

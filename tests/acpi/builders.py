@@ -28,7 +28,7 @@ def cpu(pxm=0, apic=0, flags=1, hi=0, length=16) -> bytes:
 
 def mem(pxm=0, base=0, size=0x80000000, flags=1, length=40, reserved=0, reserved1=0, reserved2=0) -> bytes:
     b = S.AcpiSratMemAffinity.build(dict(type=1, length=length, proximity_domain=pxm, reserved=reserved,
-                                         base_address=base, length_=size, reserved1=reserved1, flags=flags,
+                                         base_address=base, address_length=size, reserved1=reserved1, flags=flags,
                                          reserved2=reserved2))
     return (b + bytes(max(0, length - 40)))[:length]
 

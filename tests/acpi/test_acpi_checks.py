@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from builders import cpu, fix_checksum, generic, mem, slit, srat, x2apic
 from acpi_paths import REAL
+from builders import cpu, fix_checksum, generic, mem, slit, srat, x2apic
 
 from sratplan.acpi.checks import check_tables
 from sratplan.acpi.tables import decode

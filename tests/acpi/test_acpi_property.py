@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from builders import cpu, mem, srat
 from acpi_paths import REAL
+from builders import cpu, mem, srat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from builders import cpu, mem, srat
 from acpi_paths import binary_tables, rel
+from builders import cpu, mem, srat
 
 from sratplan.acpi.tables import build, decode
 

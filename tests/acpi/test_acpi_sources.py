@@ -7,8 +7,8 @@ import os
 import shutil
 
 import pytest
-from builders import cpu, mem, srat
 from acpi_paths import DSL, REAL, binary_tables, index_rows, rel, text_dumps
+from builders import cpu, mem, srat
 
 from sratplan.acpi.sources import detect, read_tables
 from sratplan.acpi.tables import decode

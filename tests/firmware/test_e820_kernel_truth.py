@@ -19,19 +19,20 @@ from pathlib import Path
 import pytest
 
 from sratplan.firmware.bootfacts import boot_facts_from_boot_params, parse_boot_log
-from sratplan.firmware.e820 import (
-    DIALECT_CLASSIC,
-    E820Entry,
-    DIALECT_GAPS,
-    first_dump_memory,
-    kernel_e820,
-    memblock_memory_size_printed,
+from sratplan.firmware.e820 import DIALECT_CLASSIC, DIALECT_GAPS, E820Entry
+from sratplan.firmware.e820_readers import (
     parse_boot_params,
     parse_dmesg_e820,
     parse_iomem,
     parse_memmap_text,
     read_e820,
     read_memmap_dir,
+)
+from sratplan.kernel.e820 import (
+    first_dump_memory,
+    kernel_e820,
+    memblock_memory_size_printed,
+    memory_setup_default,
     sanitize,
 )
 from sratplan.kernel.profile import get_profile
@@ -135,7 +136,7 @@ def test_capture(d: Path):
     firmware = sanitize(from_log.entries)
     assert sanitize(from_txt.entries) == firmware
     assert sanitize(from_memmap.entries) == firmware
-    assert bp.kernel_e820.entries == firmware
+    assert memory_setup_default(bp.e820).entries == firmware
     assert bp.e820_entries == len(bp.e820.entries)
 
     facts = parse_boot_log(dmesg)

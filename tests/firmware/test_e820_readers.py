@@ -11,11 +11,9 @@ import pytest
 
 from sratplan.errors import LimitError, ParseError, SratplanError
 from sratplan.firmware.bootfacts import parse_boot_log, read_boot_facts
-from sratplan.firmware.e820 import (
-    E820_TYPE_UNKNOWN,
-    E820Entry,
+from sratplan.firmware.e820 import E820_TYPE_UNKNOWN, E820Entry
+from sratplan.firmware.e820_readers import (
     MAX_TEXT_ENTRIES,
-    kernel_e820,
     parse_boot_params,
     parse_dmesg_e820,
     parse_e820_json,
@@ -23,10 +21,9 @@ from sratplan.firmware.e820 import (
     parse_iomem,
     parse_memmap_text,
     read_e820,
-    sanitize,
-    trim_bios_range,
 )
 from sratplan.firmware.structs import BootParamsStruct
+from sratplan.kernel.e820 import kernel_e820, memory_setup_default, sanitize, trim_bios_range
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "e820" / "realdata"
 G = 1 << 30
@@ -206,14 +203,14 @@ def test_boot_params_round_trip_and_high_ramdisk_bits():
     raw = _zero_page(ents, ramdisk_image=0x7F000000, ramdisk_size=0x100000, ext_ramdisk_image=1)
     bp = parse_boot_params(raw)
     assert bp.e820.entries == tuple(ents)
-    assert bp.kernel_e820.entries == sanitize(ents)
+    assert memory_setup_default(bp.e820).entries == sanitize(ents)
     assert bp.ramdisk == (0x17F000000, 0x100000)
     assert bp.boot_protocol == "2.15" and not bp.kaslr
 
 
 def test_boot_params_fake_map_when_table_unusable():
     raw = _zero_page([E(0, 0x9FC00, 1)], alt_mem_k=0x3FC00, ext_mem_k=0x1000)
-    k = parse_boot_params(raw).kernel_e820
+    k = memory_setup_default(parse_boot_params(raw).e820)
     assert k.label == "BIOS-e801" and k.entries == (E(0, 0x9F000, 1), E(0x100000, 0x3FC00 << 10, 1))
     assert "E820_FAKE_MAP" in _codes(k)
 
@@ -281,7 +278,7 @@ def test_readers_module_imports_first():
     import sys
 
     for mod in ("sratplan.firmware.e820_readers", "sratplan.firmware.bootfacts", "sratplan.firmware.e820"):
-        code = f"import {mod}; from sratplan.firmware.e820 import parse_dmesg_e820, BootParams, read_e820"
+        code = f"import {mod}; from sratplan.firmware.e820_readers import parse_dmesg_e820, BootParams, read_e820"
         subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 

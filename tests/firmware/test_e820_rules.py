@@ -4,24 +4,20 @@ e820__memblock_setup (arch/x86/kernel/e820.c, setup.c)."""
 
 from __future__ import annotations
 
-from sratplan.firmware.e820 import (
-    E820Entry,
-    E820Table,
-    E820Type,
+from sratplan.firmware.e820 import E820Entry, E820Table, E820Type, format_map, type_name
+from sratplan.firmware.e820_readers import parse_dmesg_e820
+from sratplan.kernel.cmdline import parse_memmap_item
+from sratplan.kernel.e820 import (
     add_kernel_range,
     apply_cmdline,
     end_pfn,
-    format_map,
     kernel_e820,
     max_low_pfn,
     max_pfn,
     mem_limit,
     memblock_ranges,
-    parse_dmesg_e820,
-    parse_memmap_item,
     sanitize,
     trim_bios_range,
-    type_name,
     update_table,
 )
 from sratplan.kernel.profile import get_profile

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from sratplan.firmware.bootfacts import parse_boot_log
-from sratplan.firmware.e820 import kernel_e820, memblock_memory_size_printed
 from sratplan.kernel.cmdline import parse_cmdline
+from sratplan.kernel.e820 import kernel_e820, memblock_memory_size_printed
 from sratplan.kernel.profile import get_profile
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -7,10 +7,9 @@ boot block's valid_zones — and managed within 0.5 % or 256 pages."""
 from __future__ import annotations
 
 import pytest
+from truthcases import case_dirs, case_id, load_truth, machine_for
 
 from sratplan.plan import plan
-
-from truthcases import case_dirs, case_id, load_truth, machine_for
 
 CASES = [c for c in case_dirs() if load_truth(c[1]).get("zones")]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from truthcases import ROOT, case_dirs, case_id, machine_for
 
 PREFIXES = ("SRAT: PXM", "ACPI: SRAT: Node", "NUMA: Node")

@@ -4,7 +4,7 @@ headless Chromium when it is installed."""
 
 from __future__ import annotations
 
-from sratplan import records
+import dataclasses
 import itertools
 import os
 import shutil
@@ -270,7 +270,7 @@ def test_cxl_windows_that_became_nodes_are_drawn():
 def test_text_is_escaped_and_xml_safe():
     p = example_plan("qemu-2node-hotplug", "--cmdline", "movable_node x=<b>&'\"")
     ld = p.sim.loader
-    p.sim.loader = records.replace(ld, acpi_tables=ld.acpi_tables + (("<&\x01>", 0x1000, 0x40),))
+    p.sim.loader = dataclasses.replace(ld, acpi_tables=ld.acpi_tables + (("<&\x01>", 0x1000, 0x40),))
     root = parse(svg.render(p))
     assert any("x=<b>&'\"" in t for t in texts(root))
     assert any("ACPI table <&\ufffd> [0x1000-0x103f]" in t for t in titles(root))
@@ -278,7 +278,7 @@ def test_text_is_escaped_and_xml_safe():
 
 def test_plan_without_simulation_or_nodes_still_draws():
     p = example_plan("dell-r820")
-    bare = records.replace(p, sim=None, nodes=(), blocks=())
+    bare = dataclasses.replace(p, sim=None, nodes=(), blocks=())
     root = parse(svg.render(bare))
     assert any("no SRAT memory ranges" in t for t in texts(root))
 
