@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .findings import Finding, Severity
+from .intervals import IntervalIndex
+from .units import GIB
 
-GIB = 1 << 30
 LABEL_TEXT = {
     "kernel_image": "the kernel image",
     "low_1m": "the first MiB (BIOS area, real-mode trampoline)",
@@ -29,39 +30,6 @@ LABEL_TEXT = {
 
 def _gib(n: int) -> str:
     return f"{n / GIB:.2f} GiB" if n % GIB else f"{n // GIB} GiB"
-
-
-class _Intervals:
-    """Memory regions sorted by start, for "what overlaps [s, e)?" in log time
-    (plans of 2,000-range machines ask it thousands of times)."""
-
-    def __init__(self, items):
-        self.items = sorted(items)
-        self.starts = [i[0] for i in self.items]
-        self.maxend = []
-        mx = 0
-        for _, e, _n in self.items:
-            mx = max(mx, e)
-            self.maxend.append(mx)
-
-    def any(self, s, e) -> bool:
-        import bisect
-
-        k = bisect.bisect_left(self.starts, e)
-        return k > 0 and self.maxend[k - 1] > s
-
-    def nids(self, s, e):
-        import bisect
-
-        k = bisect.bisect_left(self.starts, e)
-        out = set()
-        for i in range(k - 1, -1, -1):
-            if self.maxend[i] <= s:
-                break
-            a, b, n = self.items[i]
-            if b > s:
-                out.add(n)
-        return out
 
 
 def _f(code, sev, msg, where=None):
@@ -94,7 +62,7 @@ def advise(plan, advise_more: bool = True):
                            f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node "
                            "and no memory is hotpluggable"))
 
-    mem_index = _Intervals((r.base, r.base + r.size, r.nid) for r in sim.early.memblock.memory)
+    mem_index = IntervalIndex((r.base, r.base + r.size, r.nid) for r in sim.early.memblock.memory)
 
     # hotplug ranges with no boot RAM: hot-add windows
     if numa.srat is not None and plan.numa_source == "srat":
@@ -179,7 +147,7 @@ def advise(plan, advise_more: bool = True):
         image = m.loader.kernel_reserve_end - m.loader.kernel_text
         cands, filtered = candidate_ranges(sim.e820.firmware, m.srat_raw, acpi_off=cl.acpi_off,
                                            image_size=image, mem_limit=cl.mem)
-        kaslr_nodes = sorted({nid for a, b in cands for nid in mem_index.nids(a, b)})
+        kaslr_nodes = sorted({nid for a, b in cands for nid in mem_index.payloads(a, b)})
         hot_cands = [n for n in plan.nodes if n.node in kaslr_nodes and n.hotplug_in_srat]
         if m.srat is not None and not filtered and hot_cands:
             findings.append(_f("KASLR_MAY_LAND_IN_HOTPLUG", Severity.WARNING,

@@ -29,8 +29,9 @@ import time
 from dataclasses import dataclass, replace
 
 from .errors import SratplanError
+from .intervals import overlap
+from .units import GIB
 
-GIB = 1 << 30
 PLAN_SIGS = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
 _TEXT_HEAD = re.compile(rb"^[ \t]*(?:[A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x[0-9A-Fa-f]+[ \t]*\r?$", re.MULTILINE)
 _RAW_HEAD = re.compile(rb"Raw Table Data: Length \d+ \(0x[0-9A-Fa-f]+\)")
@@ -183,16 +184,6 @@ def _gib(n: int) -> float:
     return round(n / GIB, 2)
 
 
-def _overlap(ranges_a, ranges_b) -> int:
-    tot = 0
-    for a0, a1 in ranges_a:
-        for b0, b1 in ranges_b:
-            lo, hi = max(a0, b0), min(a1, b1)
-            if hi > lo:
-                tot += hi - lo
-    return tot
-
-
 def _srat_summary(m):
     """Nodes and hotplug bytes straight from the SRAT (other architectures)."""
     pxms, hot = set(), 0
@@ -304,7 +295,7 @@ def _audit_one(inp, cmdline, kernel):
     fs = list(used.findings) + [f for f in table_findings if f not in used.findings]
     hot = 0
     for n in used.nodes:
-        hot += _overlap([(s, e + 1) for s, e in n.memory_ranges], [(s, e + 1) for s, e, h in n.srat_ranges if h])
+        hot += overlap([(s, e + 1) for s, e in n.memory_ranges], [(s, e + 1) for s, e, h in n.srat_ranges if h])
     v = used.verdict or {}
     ok = bool(v.get("hot_removable"))
     return _row(inp, **base, live=live_state,

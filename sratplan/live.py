@@ -44,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import InputError
+from .units import PAGE_SIZE
 
 TABLES = "sys/firmware/acpi/tables"
 MEMMAP = "sys/firmware/memmap"
@@ -58,7 +59,6 @@ NODE_STATES = ("possible", "online", "has_memory", "has_normal_memory", "has_cpu
 PLAN_TABLES = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
 
 ZONES = ("DMA", "DMA32", "Normal", "Movable", "Device")
-PAGE = 4096
 MAX_FILE = 64 << 20          # a zoneinfo of a few thousand CPUs stays far below this
 MAX_BLOCKS = 1 << 20         # 1M memory blocks = 128 TiB at 128 MiB
 
@@ -232,7 +232,7 @@ def parse_iomem_kernel(text: str) -> tuple[int, int] | None:
             bss = e
     if not code or not bss or bss < code:
         return None
-    return code, (bss + PAGE) & ~(PAGE - 1)
+    return code, (bss + PAGE_SIZE) & ~(PAGE_SIZE - 1)
 
 
 @dataclass(frozen=True)

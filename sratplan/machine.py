@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
+from .intervals import subtract_all
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 from .kernel.setup import LoaderFacts
@@ -112,21 +113,7 @@ def e820_from_srat(srat, assumptions: list) -> E820Table:
             continue
         ram.append((s, min(e, 1 << 52)))
     holes = [(0x9FC00, 0x100000), (0xC0000000, 0x100000000)]
-    pieces = []
-    for s, e in sorted(ram):
-        segs = [(s, e)]
-        for hs, he in holes:
-            nxt = []
-            for a, b in segs:
-                if b <= hs or a >= he:
-                    nxt.append((a, b))
-                else:
-                    if a < hs:
-                        nxt.append((a, hs))
-                    if b > he:
-                        nxt.append((he, b))
-            segs = nxt
-        pieces.extend(segs)
+    pieces = subtract_all(ram, holes)
     entries = [E820Entry(a, b - a, E820Type.RAM) for a, b in pieces if b > a]
     entries.append(E820Entry(0x9FC00, 0x400, E820Type.RESERVED))
     entries.append(E820Entry(0xF0000, 0x10000, E820Type.RESERVED))

@@ -17,12 +17,12 @@ from .kernel.e820 import kernel_e820
 from .kernel.mm_init import late_boot, managed_pages
 from .kernel.setup import LoaderFacts, early_boot
 from .kernel.zones import ZONE_NAMES, compute_zones
+from .units import PAGE_SIZE
 
 SCHEMA = "sratplan.plan/1"
 # most fundamental first: the reason a node can never be hotpluggable on this machine
 LABEL_ORDER = ("kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_data", "page_tables",
                "soft_reserved", "other")
-PAGE = 4096
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,15 @@ class NodePlan:
 
     @property
     def present_bytes(self) -> int:
-        return sum(z.present for z in self.zones) * PAGE
+        return sum(z.present for z in self.zones) * PAGE_SIZE
 
     @property
     def movable_present_bytes(self) -> int:
-        return self.zones[3].present * PAGE
+        return self.zones[3].present * PAGE_SIZE
 
     @property
     def kernel_present_bytes(self) -> int:
-        return sum(z.present for z in self.zones[:3]) * PAGE
+        return sum(z.present for z in self.zones[:3]) * PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,7 @@ def _blocks(sim, machine, block_size):
     persistent = []
     for r in mb.reserved:
         s, e = r.base, r.base + r.size
-        if rd and rd[0] <= s and e <= ((rd[1] + PAGE - 1) & ~(PAGE - 1)):
+        if rd and rd[0] <= s and e <= ((rd[1] + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)):
             continue
         persistent.append((s, e))
     bshift = block_size.bit_length() - 1

@@ -44,15 +44,15 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import InputError, LimitError
+from .intervals import subtract
 from .kernel import memblock_log as mlog
 from .kernel.cmdline import parse_cmdline, resolve_crashkernel
 from .kernel.memblock import PAGE_SIZE, SMP_CACHE_BYTES, Memblock, Region
 from .kernel.numa import NumaMeminfo
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
 from .kernel.swiotlb import swiotlb_slabs
+from .units import SZ_1M, SZ_4G
 
-SZ_1M = 1 << 20
-SZ_4G = 1 << 32
 # arch/x86/kernel/setup.c (5.10, x86-64): CRASH_ALIGN, CRASH_ADDR_HIGH_MAX
 CRASH_ALIGN = 16 << 20
 CRASH_ADDR_HIGH_MAX = 64 << 40
@@ -624,7 +624,7 @@ class _Replayer:
             if r.size == 0:
                 continue
             nid = self.p.memblock_reserve_nid if r.nid is None else r.nid
-            for s, e in _subtract(r.base, r.end, have):
+            for s, e in subtract(r.base, r.end, ((h.base, h.end) for h in have)):
                 mb.reserve(s, e - s, nid, r.flags)
                 self.seeded.append(Region(s, e - s, r.flags, nid))
 
@@ -652,24 +652,6 @@ _FOUND_THEN_RESERVED = {
     "reserve_real_mode": lambda r: (0, SZ_1M),
     "numa_alloc_distance": lambda r: (0, r.mb.current_limit),
 }
-
-
-def _subtract(s: int, e: int, regions) -> list[tuple[int, int]]:
-    out = []
-    cur = s
-    for r in regions:
-        if r.end <= cur:
-            continue
-        if r.base >= e:
-            break
-        if r.base > cur:
-            out.append((cur, r.base))
-        cur = max(cur, r.end)
-        if cur >= e:
-            break
-    if cur < e:
-        out.append((cur, e))
-    return out
 
 
 _INDEX = re.compile(r"^(\w+)\[0x[0-9a-f]+\]")

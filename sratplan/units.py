@@ -26,8 +26,11 @@ KIB = 1 << 10
 MIB = 1 << 20
 GIB = 1 << 30
 TIB = 1 << 40
-PAGE_SIZE = 4096
 PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+# the kernel's SZ_* names where kernel code uses them (include/linux/sizes.h)
+SZ_1M = MIB
+SZ_4G = 4 * GIB
 
 # memparse(): a suffix letter shifts by 10 for itself and every smaller unit.
 _SUFFIX_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}

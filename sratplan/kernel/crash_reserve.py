@@ -8,7 +8,7 @@ movable_node.  The sizes come from ``kernel/cmdline.py:resolve_crashkernel``.
 
 from __future__ import annotations
 
-SZ_4G = 4 << 30
+from ..units import SZ_4G
 
 
 def reserve_crashkernel(mb, requests, profile, log):

@@ -35,6 +35,7 @@ from ..firmware.e820 import (
     E820Type,
     type_name,
 )
+from ..intervals import union
 from ..units import PAGE_SHIFT, PAGE_SIZE, U64_MASK, memparse
 from .cmdline import KernelCmdline, MemmapOp, parse_cmdline, parse_memmap_item
 
@@ -422,20 +423,6 @@ def max_low_pfn(entries: Sequence[E820Entry]) -> int:
 # e820__memblock_setup
 
 
-def _union(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """memblock_add_range() semantics for flag-less, node-less regions: the
-    region array ends up sorted with overlapping and touching ranges merged."""
-    out: list[list[int]] = []
-    for s, e in sorted(ranges):
-        if e <= s:
-            continue
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
 def _memblock_adds(entries: Sequence[E820Entry], profile=None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     ram_types = {int(E820Type.RAM)}
     if reserved_kern_is_ram(profile):
@@ -471,7 +458,7 @@ def memblock_ranges(entries: Sequence[E820Entry], profile=None
     """
     adds, reserves = _memblock_adds(entries, profile)
     memory = []
-    for s, e in _union((b, b + z) for b, z in adds):
+    for s, e in union((b, b + z) for b, z in adds):
         ns = (s + PAGE_SIZE - 1) // PAGE_SIZE * PAGE_SIZE
         ne = e // PAGE_SIZE * PAGE_SIZE
         if ns < ne:
@@ -486,7 +473,7 @@ def memblock_memory_size_printed(entries: Sequence[E820Entry], profile=None) -> 
     ``memblock.memory.total_size``, so the dump prints the **untrimmed** sum
     (e.g. 0x…7ec00 rather than a page multiple) — verified on all captures."""
     adds, _ = _memblock_adds(entries, profile)
-    return sum(e - s for s, e in _union((b, b + z) for b, z in adds))
+    return sum(e - s for s, e in union((b, b + z) for b, z in adds))
 
 
 def first_dump_memory(entries: Sequence[E820Entry], profile=None) -> list[tuple[int, int, int]]:

@@ -29,10 +29,10 @@ import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..units import PAGE_SIZE
 from .profile import MAX_NUMNODES_DEBIAN, KernelProfile
 
 NUMA_NO_NODE = -1
-PAGE_SIZE = 4096
 SMP_CACHE_BYTES = 64                      # x86_64 L1_CACHE_BYTES (Debian config)
 PHYS_ADDR_MAX = (1 << 64) - 1
 MEMBLOCK_ALLOC_ANYWHERE = PHYS_ADDR_MAX   # include/linux/memblock.h

@@ -19,9 +19,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from ..intervals import union
+from ..units import PAGE_SHIFT
 from .zones import MAX_ORDER_NR_PAGES, ZONE_NAMES, ZoneLayout
 
-PAGE_SHIFT = 12
 SECTION_SHIFT = 27                  # SECTION_SIZE_BITS, arch/x86/include/asm/sparsemem.h
 PAGES_PER_SECTION = 1 << (SECTION_SHIFT - PAGE_SHIFT)
 MIN_MEMORY_BLOCK_SIZE = 1 << SECTION_SHIFT
@@ -65,17 +66,6 @@ class BlockRun:
         return self.last - self.first + 1
 
 
-def _union(intervals):
-    out = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1][1] = e
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
 class _Mem:
     """Page-rounded memory ranges with node ids, in address order."""
 
@@ -90,7 +80,7 @@ class _Mem:
         self.ranges = rr
         self._starts = [s for s, _, _ in rr]
         # a section is present when any memblock memory touches it (memblocks_present)
-        self.sections = _union(
+        self.sections = union(
             (r.base >> SECTION_SHIFT, ((r.base + r.size - 1) >> SECTION_SHIFT) + 1)
             for r in regions if r.size > 0)
         self._sec_starts = [s for s, _ in self.sections]
@@ -126,7 +116,7 @@ def compute_blocks(*, regions, layout: ZoneLayout, block_size: int, profile,
     spb = block_size >> SECTION_SHIFT                 # sections per block
     bpages = block_size >> PAGE_SHIFT
     # blocks with at least one present section
-    present_blocks = _union((s // spb, (e - 1) // spb + 1) for s, e in mem.sections)
+    present_blocks = union((s // spb, (e - 1) // spb + 1) for s, e in mem.sections)
     if not present_blocks:
         return []
     online = sorted(set(online_nodes))

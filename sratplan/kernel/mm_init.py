@@ -20,14 +20,16 @@ firmware map entries, ...) are not modelled; the captures bound the error.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
+from ..intervals import subtract, union
+from ..units import PAGE_SIZE
 from . import sparse as sparse_mod
 from .crash_reserve import reserve_crashkernel
 from .percpu import setup_per_cpu_areas
 from .swiotlb import swiotlb_init
 
-PAGE = 4096
 MAX_DMA_ADDRESS = 16 << 20
 
 
@@ -122,37 +124,20 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
     the kernel image come back too."""
     mb = early.memblock
     # free ranges (page granular: partially reserved pages stay reserved)
-    res = sorted((r.base, r.base + r.size) for r in mb.reserved)
-    merged = []
-    for s, e in res:
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
+    merged = union((r.base, r.base + r.size) for r in mb.reserved)
     free = []
     nomap = profile.flag_nomap
     for r in mb.memory:
         if r.flags & nomap:
             continue
         s, e = r.base, r.base + r.size
-        cur = s
-        for rs, re_ in merged:
-            if re_ <= cur:
-                continue
-            if rs >= e:
-                break
-            if rs > cur:
-                free.append((cur, rs, r.nid))
-            cur = max(cur, re_)
-            if cur >= e:
-                break
-        if cur < e:
-            free.append((cur, e, r.nid))
+        i = max(0, bisect.bisect_right(merged, (s,)) - 1)
+        free.extend((a, b, r.nid) for a, b in subtract(s, e, merged[i:]))
     later = []
     rd = getattr(early, "initrd", None) or loader.initrd
     if rd:
         s, e = rd
-        later.append((s, (e + PAGE - 1) & ~(PAGE - 1)))
+        later.append((s, (e + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)))
     out = {}
     for nid, nz in layout.nodes.items():
         zm = {}
@@ -165,14 +150,14 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
             for (s, e, rnid) in free:
                 if rnid != nid:
                     continue
-                a = max((s + PAGE - 1) >> 12, zs)
+                a = max((s + PAGE_SIZE - 1) >> 12, zs)
                 b = min(e >> 12, ze)
                 if a < b:
                     n += b - a
             for (s, e) in later:
                 if _nid_of(mb, s) != nid:
                     continue
-                a = max((s + PAGE - 1) >> 12, zs)
+                a = max((s + PAGE_SIZE - 1) >> 12, zs)
                 b = min(e >> 12, ze)
                 if a < b:
                     n += b - a

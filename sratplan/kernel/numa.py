@@ -20,11 +20,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from ..units import PAGE_SHIFT
 from . import srat as srat_mod
 from .printk import KernelLog
 from .profile import KernelProfile
 
-PAGE_SHIFT = 12
 ULLONG_MAX = (1 << 64) - 1
 
 

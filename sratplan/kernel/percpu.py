@@ -9,7 +9,8 @@ so each CPU keeps ``percpu_pages_per_cpu`` pages (a kernel build constant,
 
 from __future__ import annotations
 
-PAGE = 4096
+from ..units import PAGE_SIZE
+
 MAX_DMA_ADDRESS = 16 << 20
 
 
@@ -19,8 +20,8 @@ def setup_per_cpu_areas(mb, profile, cpu_nodes, online):
     for nid in cpu_nodes:
         groups[nid] = groups.get(nid, 0) + 1
     unit = max(profile.percpu_unit_size,
-               -(-profile.percpu_pages_per_cpu * PAGE // profile.percpu_unit_size) * profile.percpu_unit_size)
-    keep = profile.percpu_pages_per_cpu * PAGE
+               -(-profile.percpu_pages_per_cpu * PAGE_SIZE // profile.percpu_unit_size) * profile.percpu_unit_size)
+    keep = profile.percpu_pages_per_cpu * PAGE_SIZE
     kept = []
     for nid in sorted(groups):
         n = groups[nid]

@@ -21,11 +21,12 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-PAGE = 4096
+from ..firmware.e820 import ISA_END_ADDRESS
+from ..units import PAGE_SIZE
+
 PMD_SIZE = 2 << 20
 PUD_SIZE = 1 << 30
 PGDIR_SIZE = 512 << 30
-ISA_END = 1 << 20
 M2, G1 = 1, 2          # page_size_mask bits: 2 MiB and 1 GiB mappings allowed
 BULK_GIB = 256         # runs of fresh GiBs at least this long are mapped in one step
 
@@ -141,7 +142,7 @@ class DirectMap:
         if self.pgt_buf_end + 1 > self.pgt_buf_top or not self.can_use_brk:
             ret = 0
             if self.min_pfn_mapped < self.max_pfn_mapped:
-                ret = self.mb.phys_alloc_range(PAGE, PAGE, self.min_pfn_mapped << 12, self.max_pfn_mapped << 12)
+                ret = self.mb.phys_alloc_range(PAGE_SIZE, PAGE_SIZE, self.min_pfn_mapped << 12, self.max_pfn_mapped << 12)
             if not ret and self.can_use_brk:
                 ret = self.pgt_buf_end << 12     # extend_brk(); no memblock trace
                 self.pgt_buf_end += 1
@@ -235,20 +236,20 @@ class DirectMap:
         pieces = []
         if self.min_pfn_mapped < self.max_pfn_mapped:
             for fs, fe, _ in self.mb.free_ranges(reverse=not self.mb.bottom_up):
-                a, b = max(fs, lo, PAGE), min(fe, hi)
-                a = _rup(a, PAGE)
-                b = _rdown(b, PAGE)
+                a, b = max(fs, lo, PAGE_SIZE), min(fe, hi)
+                a = _rup(a, PAGE_SIZE)
+                b = _rdown(b, PAGE_SIZE)
                 if b <= a:
                     continue
-                take = min(n, (b - a) // PAGE)
-                piece = (b - take * PAGE, b) if not self.mb.bottom_up else (a, a + take * PAGE)
+                take = min(n, (b - a) // PAGE_SIZE)
+                piece = (b - take * PAGE_SIZE, b) if not self.mb.bottom_up else (a, a + take * PAGE_SIZE)
                 pieces.append(piece)
                 n -= take
                 if not n:
                     break
         for a, b in pieces:
             self.mb.reserve(a, b - a)
-            for addr in range(b - PAGE, a - PAGE, -PAGE) if not self.mb.bottom_up else range(a, b, PAGE):
+            for addr in range(b - PAGE_SIZE, a - PAGE_SIZE, -PAGE_SIZE) if not self.mb.bottom_up else range(a, b, PAGE_SIZE):
                 self.allocated.append((addr, "memblock"))
         while n and self.can_use_brk:            # extend_brk()
             self.allocated.append((self.pgt_buf_end << 12, "brk"))
@@ -452,10 +453,10 @@ class DirectMap:
     def run(self):
         """init_mem_mapping(): returns the new memblock current limit."""
         end = self.max_pfn << 12
-        self.init_memory_mapping(0, ISA_END)
+        self.init_memory_mapping(0, ISA_END_ADDRESS)
         if self.mb.bottom_up:
             self._bottom_up(self.kernel_end, end)
-            self._bottom_up(ISA_END, self.kernel_end)
+            self._bottom_up(ISA_END_ADDRESS, self.kernel_end)
         else:
-            self._top_down(ISA_END, end)
+            self._top_down(ISA_END_ADDRESS, end)
         return self.max_pfn_mapped << 12

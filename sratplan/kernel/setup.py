@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..firmware.e820 import ISA_END_ADDRESS
+from ..intervals import covers, union
+from ..units import PAGE_SIZE
 from . import numa as numa_mod
 from .memblock import Memblock
 from .pgtable import DirectMap
 
-PAGE = 4096
-ISA_END = 1 << 20
-
 
 def _pa(v):
-    return (v + PAGE - 1) & ~(PAGE - 1)
+    return (v + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
 
 
 @dataclass(frozen=True)
@@ -88,20 +88,15 @@ def bios_start_from_e820(e820_entries) -> int:
             break
     if start < 0x20000 or start > 0x9F000:
         start = 0x9F000
-    return start & ~(PAGE - 1)
+    return start & ~(PAGE_SIZE - 1)
 
 
 def _pfn_range_mapped(mb, start, end) -> bool:
     """pfn_range_is_mapped(): inside one directly mapped range ([0, 1M) and the
     memblock memory ranges init_mem_mapping() mapped, adjacent ones merged)."""
-    ranges = [(0, ISA_END)] + sorted((r.base & ~(PAGE - 1), (r.base + r.size) & ~(PAGE - 1)) for r in mb.memory)
-    merged = []
-    for a, b in sorted(ranges):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return any(a <= start and end <= b for a, b in merged)
+    ranges = [(0, ISA_END_ADDRESS)] + [(r.base & ~(PAGE_SIZE - 1), (r.base + r.size) & ~(PAGE_SIZE - 1))
+                                       for r in mb.memory]
+    return covers(union(ranges), start, end)
 
 
 def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loader: LoaderFacts,
@@ -125,7 +120,7 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
 
     # --- early_reserve_memory() (before memblock=debug is parsed: never logged)
     if p.setup_style == "5.10":
-        reserve("low_1m", 0, PAGE)
+        reserve("low_1m", 0, PAGE_SIZE)
         reserve("kernel_image", text, rend - text)
         if loader.initrd:
             reserve("initrd", loader.initrd[0], _pa(loader.initrd[1]) - loader.initrd[0])
@@ -134,13 +129,13 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
         reserve("low_1m", 0, 64 << 10)
         if loader.initrd:
             reserve("initrd", loader.initrd[0], _pa(loader.initrd[1]) - loader.initrd[0], kern)
-        reserve("low_1m", bios, ISA_END - bios)
+        reserve("low_1m", bios, ISA_END_ADDRESS - bios)
     # reserve_brk(): the used part of the brk area (page-table buffer first)
     reserve("kernel_image", rend, brk_end - rend, kern)
 
     if cmdline.movable_node:
         mb.set_bottom_up(True)        # setup_arch: movable_node => bottom-up until SRAT
-    mb.set_current_limit(ISA_END)
+    mb.set_current_limit(ISA_END_ADDRESS)
 
     # --- e820__memblock_setup()
     for base, size in e820.memory:
@@ -148,28 +143,28 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
     for base, size in e820.reserved:
         reserve("soft_reserved", base, size)
     if p.e820_kho_scratch_low_1m:
-        mb.mark_kho_scratch(0, ISA_END)
+        mb.mark_kho_scratch(0, ISA_END_ADDRESS)
     first_dump = mb.dump()
 
     # --- trampoline and low memory
     tramp = None
     if p.setup_style == "5.10":
-        reserve("low_1m", bios, ISA_END - bios)
-        tramp = mb.find_in_range(0, ISA_END, p.trampoline_size, PAGE)
+        reserve("low_1m", bios, ISA_END_ADDRESS - bios)
+        tramp = mb.find_in_range(0, ISA_END_ADDRESS, p.trampoline_size, PAGE_SIZE)
         if tramp:
             reserve("low_1m", tramp, p.trampoline_size)
             # crash_reserve_low_1M(): with crashkernel= all of [0, 1M) is
             # reserved so the kdump kernel can reuse it
             if cmdline.crashkernel:
-                reserve("low_1m", 0, ISA_END)
+                reserve("low_1m", 0, ISA_END_ADDRESS)
         reserve("low_1m", 0, 64 << 10)
     else:
-        tramp = mb.phys_alloc_range(p.trampoline_size, PAGE, 0, ISA_END)
+        tramp = mb.phys_alloc_range(p.trampoline_size, PAGE_SIZE, 0, ISA_END_ADDRESS)
         if tramp:
             res.add("low_1m", tramp, tramp + p.trampoline_size)
-        reserve("low_1m", 0, ISA_END)
+        reserve("low_1m", 0, ISA_END_ADDRESS)
         if p.e820_kho_scratch_low_1m:
-            mb.clear_kho_scratch(0, ISA_END)
+            mb.clear_kho_scratch(0, ISA_END_ADDRESS)
 
     # --- init_mem_mapping(): page tables for the direct map
     dm = DirectMap(mb, gbpages=loader.gbpages, pgt_buf_start=rend,
@@ -177,7 +172,7 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
     limit = dm.run()
     for addr, where in dm.allocated:
         if where == "memblock":
-            res.add("page_tables", addr, addr + PAGE)
+            res.add("page_tables", addr, addr + PAGE_SIZE)
     mb.set_current_limit(limit)
     max_pfn_mapped = limit >> 12
 
@@ -188,7 +183,7 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
     if loader.initrd:
         rs, re_ = loader.initrd[0], _pa(loader.initrd[1])
         if not _pfn_range_mapped(mb, rs, re_):
-            a = mb.phys_alloc_range(re_ - rs, PAGE, 0, max_pfn_mapped << 12)
+            a = mb.phys_alloc_range(re_ - rs, PAGE_SIZE, 0, max_pfn_mapped << 12)
             if a:
                 res.add("initrd", a, a + re_ - rs)
                 initrd_final = (a, a + (loader.initrd[1] - loader.initrd[0]))

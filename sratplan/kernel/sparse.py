@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PAGE = 4096
+from ..units import PAGE_SIZE
+
 SECTION_SHIFT = 27
 PAGES_PER_SECTION = 1 << (SECTION_SHIFT - 12)
 SECTION_MAP_SIZE = 2 << 20                 # PAGE_ALIGN(64 B * PAGES_PER_SECTION)
@@ -85,13 +86,13 @@ def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
         if last < first:
             continue
         if nid != batch_nid and batch:
-            mb.alloc_try_nid_repeat(batch, PAGE, 64, batch_nid)
+            mb.alloc_try_nid_repeat(batch, PAGE_SIZE, 64, batch_nid)
             batch = 0
         batch_nid = nid
         batch += last - first + 1
         last_root = last
     if batch:
-        mb.alloc_try_nid_repeat(batch, PAGE, 64, batch_nid)
+        mb.alloc_try_nid_repeat(batch, PAGE_SIZE, 64, batch_nid)
     vmemmap_pud = set()
     vmemmap_pmd = set()
     for s, e, nid in runs:               # consecutive sections of one nid = one sparse_init_nid()
@@ -124,9 +125,9 @@ def sparse_init(memblock, profile, node_data: dict, labels=None) -> Sparse:
         p0, p1 = v0 // VMEMMAP_PER_PMD_PAGE, (v1 - 1) // VMEMMAP_PER_PMD_PAGE + 1
         new_pmd = sum(1 for i in range(p0, p1) if i not in vmemmap_pmd)
         vmemmap_pmd.update(range(p0, p1))
-        # vmemmap_alloc_block_zero(PAGE_SIZE) -> memblock_alloc_try_nid_raw(PAGE,
-        # PAGE, __pa(MAX_DMA_ADDRESS), ACCESSIBLE, nid) per page-table page
-        mb.alloc_try_nid_repeat(len(new_pud) + new_pmd, PAGE, PAGE, nid, min_addr=MAX_DMA_ADDRESS)
+        # vmemmap_alloc_block_zero(PAGE_SIZE) -> memblock_alloc_try_nid_raw(PAGE_SIZE,
+        # PAGE_SIZE, __pa(MAX_DMA_ADDRESS), ACCESSIBLE, nid) per page-table page
+        mb.alloc_try_nid_repeat(len(new_pud) + new_pmd, PAGE_SIZE, PAGE_SIZE, nid, min_addr=MAX_DMA_ADDRESS)
         if buf:
             out.memmap.append((nid, buf, buf + count * SECTION_MAP_SIZE))
             continue

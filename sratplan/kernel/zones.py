@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PAGE_SHIFT = 12
+from ..units import PAGE_SHIFT
+
 MAX_DMA_PFN = (16 << 20) >> PAGE_SHIFT          # arch/x86/include/asm/dma.h
 MAX_DMA32_PFN = (4 << 30) >> PAGE_SHIFT
 MAX_ORDER_NR_PAGES = 1024                         # 4 MiB: ZONE_MOVABLE start alignment

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
+from ..units import GIB
 from .grid import grid
-
-GIB = 1 << 30
 
 
 def _gib(nbytes: int) -> str:

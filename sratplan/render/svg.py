@@ -36,9 +36,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from ..firmware.e820 import E820_TYPE_UNKNOWN
+from ..intervals import covers, subtract, union
+from ..units import PAGE_SIZE
 
 SVG_NS = "http://www.w3.org/2000/svg"
-PAGE = 4096
 
 # canvas geometry (px)
 WIDTH = 1360
@@ -166,17 +167,10 @@ class AddressScale:
             cuts.add(e)
         cuts.update(int(b) for b in boundaries)
         cuts = sorted(c for c in cuts if 0 <= c <= top)
-        merged = []
-        for s, e in sorted(ranges):
-            if merged and s <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], e)
-            else:
-                merged.append([s, e])
-        starts = [m[0] for m in merged]
+        merged = union(ranges)
 
         def covered(a, b):
-            i = bisect.bisect_right(starts, a) - 1
-            return i >= 0 and merged[i][1] >= b
+            return covers(merged, a, b)
 
         pieces = []
         for a, b in itertools.pairwise(cuts):
@@ -215,7 +209,7 @@ class AddressScale:
                 weights.append(0.0)
             else:
                 size = b - a
-                weights.append(math.log2(size / PAGE + 1) + 1 + 40 * (size / total) ** 0.5)
+                weights.append(math.log2(size / PAGE_SIZE + 1) + 1 + 40 * (size / total) ** 0.5)
         wsum = sum(weights) or 1.0
         segs = []
         x = x0
@@ -359,7 +353,7 @@ def _zone_spans(n):
     out = []
     for z in n.zones:
         if z.start_pfn is not None and z.spanned:
-            out.append((z.zone, z.start_pfn * PAGE, (z.start_pfn + z.spanned) * PAGE, z))
+            out.append((z.zone, z.start_pfn * PAGE_SIZE, (z.start_pfn + z.spanned) * PAGE_SIZE, z))
     return out
 
 
@@ -381,18 +375,10 @@ def _hotplug_pieces(plan):
                 a, b = max(s, ms), min(e_incl, me_incl) + 1
                 if a >= b:
                     continue
-                # subtract what still has the flag
-                cur = a
-                for ks, ke, _ in kept[max(0, bisect.bisect_left(kept, (a,)) - 1):]:
-                    if ks >= b:
-                        break
-                    if ke <= cur or ks >= b:
-                        continue
-                    if ks > cur:
-                        out.append((cur, ks, False, n.node, n.hotplug_cleared_by))
-                    cur = max(cur, ke)
-                if cur < b:
-                    out.append((cur, b, False, n.node, n.hotplug_cleared_by))
+                # what no longer has the flag
+                i = max(0, bisect.bisect_left(kept, (a,)) - 1)
+                out.extend((x, y, False, n.node, n.hotplug_cleared_by)
+                           for x, y in subtract(a, b, ((ks, ke) for ks, ke, _ in kept[i:])))
     return sorted(out)
 
 
