@@ -186,16 +186,16 @@ def run_atheris(args, extra) -> int:
     with atheris.instrument_imports(include=["sratplan"]):
         import sratplan.acpi.sources  # noqa: F401
         import sratplan.acpi.tables  # noqa: F401
-        import sratplan.advise  # noqa: F401
+        import sratplan.advise.recommend  # noqa: F401
         import sratplan.firmware.bootfacts  # noqa: F401
         import sratplan.firmware.e820_readers  # noqa: F401
         import sratplan.kernel.cmdline  # noqa: F401
         import sratplan.kernel.memblock_log  # noqa: F401
         import sratplan.machine  # noqa: F401
-        import sratplan.plan  # noqa: F401
+        import sratplan.pipeline  # noqa: F401
         import sratplan.render.acpi_json  # noqa: F401
         import sratplan.render.acpi_text  # noqa: F401
-        import sratplan.render.plan_render  # noqa: F401
+        import sratplan.render  # noqa: F401
         import sratplan.render.replay_text  # noqa: F401
         import sratplan.replay  # noqa: F401
     corpus_dir = Path(args.corpus or (HERE / "corpus"))

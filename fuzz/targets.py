@@ -175,9 +175,8 @@ def split_plan_input(data: bytes) -> tuple[bytes, bytes | None, bytes]:
 
 def t_plan(data: bytes):
     """load_machine + plan + advice + render on hostile-but-decodable tables."""
+    from sratplan import pipeline, render
     from sratplan.machine import load_machine
-    from sratplan.plan import plan
-    from sratplan.render import plan_render, svg
 
     tables, e820, cmd = split_plan_input(data)
     paths = [_file("plan-tables.in", tables)] if tables else []
@@ -187,14 +186,14 @@ def t_plan(data: bytes):
     if not paths and not kw:
         return
     m = load_machine(paths, cmdline=_text(cmd)[:4096], **kw)
-    p = plan(m)
-    _check_findings(p)
-    plan_render.render(p, "json")
-    plan_render.render(p, "table")
+    r = pipeline.run(m)
+    _check_findings(r)
+    render.json.plan(r)
+    render.table.plan(r)
     if _sampled(data, 0):
-        plan_render.render(p, "markdown")
-        svg.render(p)
-    return p.findings
+        render.markdown.plan(r)
+        render.svg.plan(r)
+    return r.findings
 
 
 # Order matters (the selector byte indexes it); append only.

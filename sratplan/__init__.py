@@ -1,37 +1,19 @@
 """sratplan: predict what Linux does with a machine's firmware memory tables.
 
-Public API (imported lazily):
+Public API:
 
 * ``decode(data: bytes)`` -> the model of one ACPI table
 * ``read_tables(path)`` -> every table found in a file or directory
-* ``load_machine(...)`` -> a frozen ``Machine``
-* ``plan(machine)`` -> ``Plan``
+* ``load_machine(paths, ...)`` -> a frozen ``Machine``
+* ``run(machine)`` -> ``Report`` (plan, findings, verdict, recommendation)
 """
 
-__version__ = "0.1.0"
+from .acpi.sources import read_tables  # noqa: E402
+from .acpi.tables import decode  # noqa: E402
+from .errors import SratplanError  # noqa: E402
+from .machine import load_machine  # noqa: E402
+from .pipeline import Report, run, with_cmdline  # noqa: E402
+from .version import __version__  # noqa: E402
 
-__all__ = ["decode", "read_tables", "load_machine", "plan", "SratplanError", "__version__"]
-
-
-def __getattr__(name):
-    if name == "decode":
-        from .acpi.tables import decode
-
-        return decode
-    if name == "read_tables":
-        from .acpi.sources import read_tables
-
-        return read_tables
-    if name == "load_machine":
-        from .machine import load_machine
-
-        return load_machine
-    if name == "plan":
-        from .plan import plan
-
-        return plan
-    if name == "SratplanError":
-        from .errors import SratplanError
-
-        return SratplanError
-    raise AttributeError(name)
+__all__ = ["decode", "read_tables", "load_machine", "run", "with_cmdline", "Report", "SratplanError",
+           "__version__"]

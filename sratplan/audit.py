@@ -21,15 +21,18 @@ planned once: the planner is deterministic.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
 import os
 import re
 import stat
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .errors import SratplanError
-from .intervals import overlap
+from . import live, pipeline
+from .acpi.sources import read_tables
+from .errors import InputError, SratplanError
+from .machine import load_machine
 from .units import GIB
 
 PLAN_SIGS = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
@@ -208,7 +211,7 @@ def _top(findings) -> list:
 def _row(inp: AuditInput, **kw) -> dict:
     row = {"id": inp.id, "kind": inp.kind, "vendor": "", "oem_table_id": "", "arch": "", "kernel": "",
            "nodes": None, "ram_gib": None, "hotplug_gib": None, "cmdline": "", "movable_gib": None,
-           "removable_gib": None, "verdict": "", "why": "", "findings": [], "all_findings": [], "live": None,
+           "removable_gib": None, "offlinable_gib": None, "verdict": "", "why": "", "findings": [], "all_findings": [], "live": None,
            "error": None}
     row.update(kw)
     return row
@@ -227,10 +230,6 @@ def audit_one(inp: AuditInput, cmdline: str | None = None, kernel: str | None = 
 
 
 def _audit_one(inp, cmdline, kernel):
-    from .errors import InputError
-    from .kernel.cmdline import parse_cmdline
-    from .plan import plan as make_plan
-
     if inp.kind != "sysroot":
         for pth in inp.paths:
             try:
@@ -241,19 +240,13 @@ def _audit_one(inp, cmdline, kernel):
                 raise InputError("not a regular file", path=pth)
 
     if inp.kind == "sysroot":
-        from .live import load_live_machine
-
-        m = load_live_machine(sysroot=inp.paths[0], kernel=kernel, cmdline=cmdline)
+        m = live.load_live_machine(sysroot=inp.paths[0], kernel=kernel, cmdline=cmdline)
     else:
-        from .machine import load_machine
-
         try:
             m = load_machine(list(inp.paths), cmdline=cmdline or "", kernel=kernel)
         except InputError:
             # tables without an SRAT (a lone CEDT or HMAT) and no e820 map:
             # decoded and checked, but there is no memory to plan
-            from .acpi.sources import read_tables
-
             fs, sigs = [], []
             for pth in inp.paths:
                 ts = read_tables(pth)
@@ -274,41 +267,34 @@ def _audit_one(inp, cmdline, kernel):
         return _row(inp, **base, nodes=nodes, hotplug_gib=_gib(hot), verdict=f"not planned: {m.arch}",
                     why="the planner models x86_64 only", findings=_top(fs),
                     all_findings=sorted({f.code for f in fs}))
-    p = make_plan(m)
-    used = p
+    report = pipeline.run(m, options=False)
+    used = report
     live_state = None
     if inp.kind == "sysroot" and cmdline is None:
         # a capture also says what its kernel did: check the plan of its own
         # command line against it, as `sratplan live --sysroot` does
-        from .live import compare, read_actual
-
-        rep = compare(p, read_actual(inp.paths[0]))
+        rep = live.compare(report, live.read_actual(inp.paths[0]))
         if rep.checks:
             live_state = "agrees" if rep.ok else f"{len(rep.disagreements)} disagreement(s)"
     own = m.cmdline.raw or ""
-    rec = (p.recommendation or {}).get("cmdline")
-    if cmdline is None and rec is not None and rec.strip() != own.strip():
-        cl = parse_cmdline(rec, m.profile)
-        m2 = replace(m, cmdline=cl, findings=tuple(f for f in m.findings if f.where != "cmdline") +
-                     tuple(cl.findings))
-        used = make_plan(m2)
-    fs = list(used.findings) + [f for f in table_findings if f not in used.findings]
-    hot = 0
-    for n in used.nodes:
-        hot += overlap([(s, e + 1) for s, e in n.memory_ranges], [(s, e + 1) for s, e, h in n.srat_ranges if h])
-    v = used.verdict or {}
-    ok = bool(v.get("hot_removable"))
+    rec = report.recommendation
+    if cmdline is None and rec is not None and rec.cmdline.strip() != own.strip():
+        used = rec.planned       # the recommended line, as the advice planned it
+    v = used.verdict
+    ok = v.hot_removable
+    nodes = used.plan.nodes
     return _row(inp, **base, live=live_state,
-                nodes=sum(1 for n in used.nodes if n.online),
-                ram_gib=_gib(sum(n.present_bytes for n in used.nodes)),
-                hotplug_gib=_gib(hot),
+                nodes=sum(1 for n in nodes if n.online),
+                ram_gib=_gib(sum(n.present_bytes for n in nodes)),
+                hotplug_gib=_gib(sum(n.hotplug_ram_bytes for n in nodes)),
                 cmdline=used.machine.cmdline.raw or "",
-                movable_gib=_gib(sum(n.movable_present_bytes for n in used.nodes)),
-                removable_gib=_gib(int(v.get("bytes", "0x0"), 16)),
+                movable_gib=_gib(sum(n.movable_present_bytes for n in nodes)),
+                removable_gib=_gib(v.removable_bytes),
+                offlinable_gib=_gib(v.offlinable_bytes),
                 verdict="hot-removable" if ok else "not hot-removable",
-                why="" if ok else (v.get("blocker") or ""),
-                findings=_top(fs)[:MAX_TOP_FINDINGS],
-                all_findings=sorted({f.code for f in fs}))
+                why="" if ok else (v.blocker or ""),
+                findings=_top(used.findings)[:MAX_TOP_FINDINGS],
+                all_findings=sorted({f.code for f in used.findings}))
 
 
 # ---------------------------------------------------------------- many machines
@@ -403,12 +389,6 @@ def audit(paths, *, cmdline=None, kernel=None, jobs: int = 0, progress=None, ded
             if progress:
                 progress(n, total)
     else:
-        import multiprocessing as mp
-
-        # import the planner once here: forked workers inherit it
-        from . import live, machine, plan  # noqa: F401
-        from .acpi import sources  # noqa: F401
-
         ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context()
         chunk = max(1, min(16, total // (jobs * 8)))
         with ctx.Pool(min(jobs, total)) as pool:

@@ -43,7 +43,11 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import pipeline
 from .errors import InputError
+from .kernel.profile import profile_for_release
+from .machine import load_machine
+from .render.json import document as plan_document
 from .units import PAGE_SIZE
 
 TABLES = "sys/firmware/acpi/tables"
@@ -248,7 +252,6 @@ class BlockActual:
 class Actual:
     """What the running kernel reports.  A field is None when its file was
     absent or unreadable (not an empty result)."""
-
     zones: dict | None = None                 # {(node, zone): ZoneActual}
     block_size: int | None = None
     blocks: tuple | None = None               # BlockActual, by index
@@ -375,9 +378,6 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
     /proc/iomem (when root could read it) and the loader facts (RAMDISK, ACPI
     table addresses, CPU count, BIOS-e820) from the boot log when readable.
     """
-    from .kernel.profile import profile_for_release
-    from .machine import load_machine
-
     root = Path(sysroot) if sysroot else Path("/")
     if sysroot is None and not sys.platform.startswith("linux"):
         raise InputError(f"no input given and this is not Linux: {HOW_TO}")
@@ -467,7 +467,6 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
 @dataclass(frozen=True)
 class Check:
     """One compared field.  ``ok`` False is a disagreement."""
-
     what: str                 # "zone", "node_state", "memtotal", "block_size", "block"
     where: str                # "node 1 Movable", "has_memory", "block 42"
     field: str
@@ -491,10 +490,14 @@ class Check:
 
 @dataclass(frozen=True)
 class LiveReport:
-    plan: object
+    report: object            # the pipeline Report of the prediction
     actual: Actual
     checks: tuple
     notes: tuple = ()
+
+    @property
+    def plan(self):
+        return self.report.plan
 
     @property
     def disagreements(self) -> tuple:
@@ -521,7 +524,7 @@ class LiveReport:
                 "block_size": hex(a.block_size) if a.block_size else None,
                 "node_states": {k: sorted(v) for k, v in a.node_states.items()},
             },
-            "plan": self.plan.to_json(),
+            "plan": plan_document(self.report),
         }
 
 
@@ -530,8 +533,10 @@ def managed_tolerance(actual: int) -> int:
     return max(256, int(actual * 0.005))
 
 
-def compare(plan, actual: Actual) -> LiveReport:
-    """Every field both the plan and the kernel give, side by side."""
+def compare(report, actual: Actual) -> LiveReport:
+    """Every field both the prediction (a pipeline Report) and the kernel
+    give, side by side."""
+    plan = report.plan
     checks: list[Check] = []
     notes: list[str] = []
     online_pred = frozenset(n.node for n in plan.nodes if n.online)
@@ -633,12 +638,10 @@ def compare(plan, actual: Actual) -> LiveReport:
                      "/sys/devices/system/node): no comparison made")
     if plan.machine is not None and getattr(plan.machine, "profile_note", None):
         notes.append(plan.machine.profile_note)
-    return LiveReport(plan=plan, actual=actual, checks=tuple(checks), notes=tuple(notes))
+    return LiveReport(report=report, actual=actual, checks=tuple(checks), notes=tuple(notes))
 
 
 def live_report(sysroot=None, **kw) -> LiveReport:
     """Predict for the system at ``sysroot`` and compare with what its kernel did."""
-    from .plan import plan as make_plan
-
     m = load_live_machine(sysroot=sysroot, **kw)
-    return compare(make_plan(m), read_actual(sysroot))
+    return compare(pipeline.run(m), read_actual(sysroot))

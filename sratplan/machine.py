@@ -10,10 +10,13 @@ not give are filled in by modelling the usual loaders and written down in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .acpi.sources import TableSet, read_tables
 from .errors import InputError
+from .firmware.bootfacts import read_boot_facts
 from .firmware.e820 import E820Entry, E820Table, E820Type
+from .firmware.e820_readers import read_e820
 from .intervals import subtract_all
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, get_profile, profile_for_release
@@ -45,6 +48,7 @@ class Machine:
     findings: tuple = ()
     arch: str = "x86_64"
     profile_note: str | None = None
+    kernel_image_given: bool = False
 
     @property
     def srat_raw(self) -> bytes | None:
@@ -123,6 +127,27 @@ def e820_from_srat(srat, assumptions: list) -> E820Table:
     return E820Table(entries=tuple(sorted(entries, key=lambda x: x.start)), source="assumed from SRAT")
 
 
+def _image_assumption(kaslr: bool, given: bool) -> str | None:
+    if given:
+        return None
+    if kaslr:
+        return ("KASLR: the kernel image is assumed at 16 MiB (its lowest slot); give --kernel-image for the "
+                "real placement")
+    return "kernel image at 16 MiB (nokaslr, a loader that loads bzImage at 1 MiB)"
+
+
+def with_cmdline(machine: Machine, raw: str) -> Machine:
+    """The same machine booted with another command line: the line is parsed
+    for the machine's kernel, and what the line decides about the loader
+    (KASLR) and the assumptions that follow from it change with it."""
+    cl = parse_cmdline(raw, machine.profile)
+    kaslr = not cl.nokaslr
+    old = _image_assumption(machine.loader.kaslr, machine.kernel_image_given)
+    new = _image_assumption(kaslr, machine.kernel_image_given)
+    assumptions = tuple(new if a == old else a for a in machine.assumptions)
+    return replace(machine, cmdline=cl, loader=replace(machine.loader, kaslr=kaslr), assumptions=assumptions)
+
+
 def _top_of_low_ram(entries) -> int:
     top = 0
     for e in entries:
@@ -137,9 +162,6 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     ``e820``: a path (dmesg, memmap dir, boot_params, text/JSON); ``cmdline``:
     string; ``boot_facts``: path of a boot log; ``kernel``: profile name;
     ``initrd`` / ``kernel_image``: (start, size) tuples; ``cpus``: int."""
-    from .acpi.sources import TableSet, read_tables
-    from .firmware.e820_readers import read_e820
-
     assumptions: list = []
     sources: list = []
     findings: list = []
@@ -157,7 +179,6 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     facts = None
     boot_oem_qemu = None
     if boot_facts is not None:
-        from .firmware.bootfacts import read_boot_facts
 
         facts = read_boot_facts(boot_facts)       # a boot log, a boot_params zero page or a capture dir
         text = ""
@@ -185,7 +206,6 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     if raw_cmdline is None and facts is not None and facts.cmdline is not None:
         raw_cmdline = facts.cmdline
     cl = parse_cmdline(raw_cmdline or "", profile)
-    findings.extend(cl.findings)
 
     srat = slit = cedt = msct = None
     if tables is not None:
@@ -218,11 +238,9 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     else:
         ktext = LOAD_PHYSICAL_ADDR
         kend = ktext + profile.kernel_reserve_size
-        if kaslr:
-            assumptions.append("KASLR: the kernel image is assumed at 16 MiB (its lowest slot); give "
-                               "--kernel-image for the real placement")
-        else:
-            assumptions.append("kernel image at 16 MiB (nokaslr, a loader that loads bzImage at 1 MiB)")
+    image_note = _image_assumption(kaslr, kernel_image is not None)
+    if image_note:
+        assumptions.append(image_note)
     if initrd is not None:
         rd = (initrd[0], initrd[0] + initrd[1])
     elif facts is not None and facts.ramdisk is not None:
@@ -288,4 +306,4 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     return Machine(profile=profile, cmdline=cl, e820=e820_table, loader=loader, srat=srat, slit=slit,
                    cedt=cedt, msct=msct, tables=tables, assumptions=tuple(assumptions),
                    sources=tuple(sources), findings=tuple(findings), arch=guess_arch(tables),
-                   profile_note=note)
+                   profile_note=note, kernel_image_given=kernel_image is not None)

@@ -63,10 +63,10 @@ def test_rows_and_verdicts(fleet):
     assert res.unique == len(res.rows) - 1          # hostB is hostA's bytes: planned once
     # Hyper-V: every range hotpluggable; planned with the recommended command line
     from sratplan.machine import load_machine
-    from sratplan.plan import plan
+    from sratplan import pipeline
 
     hv = rows["hv"]
-    rec = plan(load_machine([str(fleet / "hv.SRAT.bin")], cmdline="")).recommendation["cmdline"]
+    rec = pipeline.run(load_machine([str(fleet / "hv.SRAT.bin")], cmdline="")).recommendation.cmdline
     assert hv["hotplug_gib"] > 0 and rec and hv["cmdline"] == rec
     # the capture is planned through its own /proc/cmdline (movable_node): node 1 is Movable
     vm = rows["captures/vm1"]

@@ -17,7 +17,7 @@ from sratplan.acpi.sources import read_tables
 from sratplan.errors import InputError, ParseError
 from sratplan.firmware.e820_readers import read_e820
 from sratplan.machine import load_machine
-from sratplan.plan import plan
+from sratplan import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 MAL = ROOT / "fixtures" / "malformed"
@@ -132,13 +132,13 @@ def test_boot_params_of_the_wrong_size():
 def test_2049_memory_entries_make_linux_drop_the_srat():
     # NR_NODE_MEMBLKS = 2 * MAX_NUMNODES = 2048: numa_add_memblk fails on the
     # 2,049th range, acpi_numa_memory_affinity_init calls bad_srat()
-    p = plan(load_machine([MAL / "srat-2049-memory-entries.bin"]))
-    assert p.numa_source == "dummy" and "NR_NODE_MEMBLKS" in p.numa_reason
-    assert "SRAT_NOT_USED" in {f.code for f in p.findings}
+    r = pipeline.run(load_machine([MAL / "srat-2049-memory-entries.bin"]))
+    assert r.plan.numa_source == "dummy" and "NR_NODE_MEMBLKS" in r.plan.numa_reason
+    assert "SRAT_NOT_USED" in {f.code for f in r.findings}
 
 
 def test_pxm_over_255_is_masked_in_revision_1():
-    p = plan(load_machine([MAL / "srat-pxm-over-255-rev1.bin"]))
+    p = pipeline.run(load_machine([MAL / "srat-pxm-over-255-rev1.bin"])).plan
     assert [n.pxms for n in p.nodes] == [(0,), (1,)]
 
 
@@ -151,7 +151,7 @@ def test_every_decodable_malformed_table_plans(name):
         with pytest.raises(InputError, match="no usable RAM"):
             load_machine([MAL / name])
         return
-    p = plan(load_machine([MAL / name]))
+    p = pipeline.run(load_machine([MAL / name])).plan
     assert p.nodes and p.max_pfn > 0
 
 

@@ -70,17 +70,25 @@ def test_usage_and_input_errors_exit_2(capsys, tmp_path):
 
 
 def test_compare_plans_side_by_side(capsys):
+    changes = ["", "~movable_node", "~movable_node movablecore=2G"]
     rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
-                        "--compare", "movable_node nokaslr", "nokaslr", "movablecore=2G nokaslr"], capsys)
+                        "--compare", *changes], capsys)
     assert rc == 0
     lines = out.splitlines()
-    assert "hot-removable" in lines[0]
-    rows = {ln.split("  ")[0]: ln for ln in lines[2:]}
-    assert "yes" in rows["movable_node nokaslr"] and " no " in rows["nokaslr"] + " "
+    assert "hot-removable GiB" in lines[0] and "offlinable GiB" in lines[0]
+    assert lines[2].startswith("(baseline) console=ttyS0") and lines[3].startswith("~movable_node ")
     rc, out, err = run([str(KT / "guest_SRAT.bin"), "--boot-facts", str(KT / "dmesg.txt"), "--kernel", "6.1",
-                        "--format", "json", "--compare", "movable_node", "nokaslr"], capsys)
+                        "--format", "json", "--compare", *changes], capsys)
     plans = json.loads(out)
-    assert [p["schema"] for p in plans] == ["sratplan.plan/1"] * 2
+    assert [p["schema"] for p in plans] == ["sratplan.plan/1"] * 3
+    base, without, core = plans
+    # the log's own command line (movable_node nokaslr) is the baseline
+    assert "movable_node" in base["cmdline"].split() and "movable_node" not in without["cmdline"].split()
+    assert base["verdict"]["hot_removable"] and base["verdict"]["nodes"] == [1]
+    assert not without["verdict"]["hot_removable"] and without["verdict"]["offlinable_bytes"] == "0x0"
+    # movablecore makes memory offlinable, not hot-removable
+    assert core["cmdline"].endswith("nokaslr movablecore=2G")
+    assert not core["verdict"]["hot_removable"] and int(core["verdict"]["offlinable_bytes"], 16) > 0
 
 
 def test_explicit_options_win_over_boot_facts(capsys):

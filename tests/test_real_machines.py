@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from sratplan.machine import load_machine
-from sratplan.plan import plan
+from sratplan import pipeline
 
 REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
 HV = "Microsoft_HyperV-Gen2-VM_coreos-sosreport"
@@ -42,7 +42,7 @@ def test_hyperv_sosreport_zones_exact():
     dmesg = REAL / "dmesg" / f"{HV}.dmesg.txt"
     m = load_machine([str(REAL / "srat" / f"{HV}.SRAT.bin")], boot_facts=str(dmesg))
     assert m.profile.name == "5.10"          # 4.18 is older than every profile: the lowest is used
-    p = plan(m)
+    p = pipeline.run(m).plan
     zi = _zoneinfo((REAL / "sysfs" / f"{HV}.proc_zoneinfo.txt").read_text())
     assert {n.node for n in p.nodes if n.online} == {nid for nid, _ in zi}
     for (nid, zname), z in zi.items():
@@ -53,13 +53,13 @@ def test_hyperv_sosreport_zones_exact():
     assert not n0.hotplug and "kernel_image" in n0.hotplug_cleared_by
     # NODE_DATA is not compared: it sits below the top-down page tables, whose
     # count depends on where KASLR put this (RHEL) kernel, which the log does not say
-    assert not p.verdict["hot_removable"]
+    assert not pipeline.run(m).verdict.hot_removable
 
 
 def test_vmware_memplug_blocks_exact():
     m = load_machine([str(REAL / "srat" / f"{VM}.SRAT.bin")],
                      e820=str(REAL / "e820" / f"{VM}.sys_firmware_memmap.txt"))
-    p = plan(m)
+    p = pipeline.run(m).plan
     assert [n.node for n in p.nodes if n.online] == [0]
     truth = {}
     for line in (REAL / "sysfs" / f"{VM}.memory_blocks.tsv").read_text().splitlines():

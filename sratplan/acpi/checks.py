@@ -17,6 +17,8 @@ Linux the message says which, citing the kernel function:
 
 from __future__ import annotations
 
+import heapq
+
 from ..findings import Finding
 from . import model as m
 
@@ -207,8 +209,6 @@ def _count_rest(at, pairs, rest, active):
     """One summary finding: ``pairs`` unlisted pairs of range ``at`` plus every
     overlapping pair among ``rest`` (sorted by base) and the still-open
     ``active`` ranges, counted with a heap of ends in O(n log n)."""
-    import heapq
-
     ends = [a.end for a in active]
     heapq.heapify(ends)
     for s in rest:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ..errors import InputError, LimitError, ParseError, SratplanError
 from ..findings import Finding
 from . import model as m
+from .checks import check_tables
 from .tables import decode
 
 # Real acpidump texts are under 2 MiB; 32 MiB of hex holds 8 MiB of tables,
@@ -29,8 +30,7 @@ MAX_INPUT_BYTES = 32 << 20
 
 _f = m.finding
 
-# Text formats only: compiled on first use, so that a binary table is read
-# without importing re (the CLI's start-up is most of a small decode).
+# acpidump text and iasl -d listings
 _ACPIDUMP_HEAD = re.compile(rb"^[ \t]*([A-Za-z0-9_!]{4}|RSD PTR ?) @ 0x([0-9A-Fa-f]+)[ \t]*\r?$", re.MULTILINE)
 _HEXLINE = re.compile(r"^\s*([0-9A-Fa-f]{4,8}):\s")
 _HEXRUN = re.compile(r"(?:[0-9A-Fa-f]{2} )*[0-9A-Fa-f]{2} ?")
@@ -59,7 +59,6 @@ class TableSet:
     SLIT, ...); ``all(sig)`` every instance; ``findings`` are about the
     source itself and about the tables together (SLIT vs SRAT domains).
     """
-
     tables: tuple[m.Table, ...]
     findings: tuple[Finding, ...] = ()
     source: str = ""
@@ -153,7 +152,6 @@ def _with(t: m.Table, **kw) -> m.Table:
 
 
 def _finish(path, kind, tables, findings) -> TableSet:
-    from .checks import check_tables
 
     counts: dict[str, int] = {}
     out = []

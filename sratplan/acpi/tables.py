@@ -25,6 +25,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import LimitError, ParseError
+from . import checks, structs
 from . import model as m
 
 # Caps (issue 7): ten times the largest real table (a 10,240-entry SRAT is
@@ -83,13 +84,6 @@ SRAT_FAST_TYPES = {0: m.SratCpuAffinity, 1: m.SratMemAffinity, 2: m.SratX2apicCp
 _FAST = {cls: _fast_maker(cls) for cls in SRAT_FAST_TYPES.values()}
 
 
-def _structs():
-    # construct costs ~30 ms to import; only tables that need it pay for it.
-    from . import structs
-
-    return structs
-
-
 def construct_decode(cls, cstruct, data: bytes, offset: int, length: int, **more):
     """Decode a fixed-layout structure through its construct definition.
     LAYOUT and the construct Struct list the same fields in the same order
@@ -146,7 +140,6 @@ def decode(data: bytes, *, path: str | None = None) -> m.Table:
         t = m.Table(signature=sig, header=hdr, raw=data, path=path)
     else:
         t = fn(data, hdr, path)
-    from . import checks
 
     return m.replace(t, findings=tuple(t.findings) + tuple(checks.check_table(t)))
 
@@ -261,7 +254,7 @@ def _decode_srat(data, hdr, path):
     def one(cls, typ, off, ln, f):
         nonlocal cs
         if cs is None:
-            cs = _structs().SRAT_SUBTABLES
+            cs = structs.SRAT_SUBTABLES
         return construct_decode(cls, cs[typ], data, off, ln)
 
     subs, f2, off = _walk(data, hdr, 48, 2, _srat_hdr, one, sig, m.SRAT_CLASSES, m._SRAT_HDR,
@@ -306,7 +299,7 @@ def _decode_msct(data, hdr, path):
                         f"Proximity Offset 0x{pofs:x} points inside the fixed header; "
                         f"proximity structures read from 0x38", sig, 36))
         start = 56
-    cs = _structs()
+    cs = structs
 
     def one(cls, typ, off, ln, f):
         return construct_decode(cls, cs.AcpiMsctProximity, data, off, ln)
@@ -323,7 +316,6 @@ def _decode_msct(data, hdr, path):
 
 class _MsctAny(dict):
     """MSCT proximity structures have a revision byte where others have a type."""
-
     def get(self, key, default=None):
         return m.MsctProximity
 
@@ -336,7 +328,7 @@ def _cedt_hdr(data, off):
 
 def _decode_cedt(data, hdr, path):
     sig = "CEDT"
-    cs = _structs()
+    cs = structs
 
     def one(cls, typ, off, ln, f):
         if cls is m.CedtCfmws:
@@ -364,7 +356,7 @@ def _hmat_hdr(data, off):
 def _decode_hmat(data, hdr, path):
     sig = "HMAT"
     (rsv,) = _fixed(data, hdr, _HMAT_FIXED, 36)
-    cs = _structs()
+    cs = structs
 
     def one(cls, typ, off, ln, f):
         base = cls.LAYOUT and sum(x[1] for x in cls.LAYOUT)
@@ -436,7 +428,7 @@ def build(table: m.Table) -> bytes:
     truncated structures, walk leftovers and bytes beyond Table Length are
     put back as they were kept.
     """
-    cs = _structs()
+    cs = structs
     if table.header is None:
         return table.raw
     out = bytearray(_build_fixed(table.header, cs.AcpiTableHeader))

@@ -10,7 +10,10 @@ import argparse
 import sys
 import time
 
+from ..audit import audit
 from ..errors import UsageError
+from ..kernel.profile import get_profile
+from ..render.audit_render import render
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
@@ -45,7 +48,6 @@ def build_parser(parser_class=argparse.ArgumentParser):
 class _Progress:
     """A progress line on stderr, shown once the audit takes more than a
     moment: rewritten in place on a terminal, every few seconds otherwise."""
-
     def __init__(self, stream=None, after: float = 1.0):
         self.stream, self.after = (stream if stream is not None else sys.stderr), after
         self.t0 = time.monotonic()
@@ -69,9 +71,6 @@ class _Progress:
 
 
 def run(args) -> int:
-    from ..audit import audit
-    from ..kernel.profile import get_profile
-    from ..render.audit_render import render
 
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (all cores) or more")

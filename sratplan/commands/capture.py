@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..capture import capture
+
 
 def build_parser(parser_class=argparse.ArgumentParser):
     p = parser_class(
@@ -29,7 +31,6 @@ def build_parser(parser_class=argparse.ArgumentParser):
 
 
 def run(args) -> int:
-    from ..capture import capture
 
     res = capture(args.dir, sysroot=args.sysroot, force=args.force)
     for n in res.notes:

@@ -10,7 +10,10 @@ import argparse
 import json
 import sys
 
+from ..acpi.sources import read_tables
 from ..errors import SratplanError
+from ..render.acpi_json import document
+from ..render.acpi_text import render_tableset
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
@@ -43,7 +46,6 @@ _ERROR = "error"
 
 
 def run(args) -> int:
-    from ..acpi.sources import read_tables
 
     only = {s.upper() for s in args.table} if getattr(args, "table", None) else None
     sets, errors = [], []
@@ -55,12 +57,10 @@ def run(args) -> int:
             print(f"sratplan: error: {e}", file=sys.stderr)
     if args.format == "json":
 
-        from ..render.acpi_json import document
 
         sys.stdout.write(json.dumps(document(sets, errors, only), indent=1))
         sys.stdout.write("\n")
     else:
-        from ..render.acpi_text import render_tableset
 
         for i, ts in enumerate(sets):
             if i:

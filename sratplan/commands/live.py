@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..live import live_report
+from ..render.live_text import render
+from ..units import parse_start_size
+
 
 def build_parser(parser_class=argparse.ArgumentParser):
     p = parser_class(
@@ -40,9 +44,6 @@ def build_parser(parser_class=argparse.ArgumentParser):
 
 
 def run(args) -> int:
-    from ..live import live_report
-    from ..render.live_text import render
-    from ..units import parse_start_size
 
     kw = {}
     if args.cmdline is not None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import examples, live, pipeline, render
+from ..version import __version__
 from ..errors import UsageError
+from ..kernel.cmdline import format_cmdline, split_args
+from ..kernel.profile import PROFILES
+from ..machine import load_machine
+from ..units import parse_start_size
 
 DESCRIPTION = """\
 Predict what Linux does at boot with this machine's firmware memory tables:
@@ -24,7 +30,7 @@ examples:
   sudo sratplan                            this machine
   sratplan /sys/firmware/acpi/tables/SRAT --cmdline "movable_node"
   sratplan acpidump.txt --boot-facts dmesg.txt --format json
-  sratplan SRAT --e820 memmap/ --compare "movable_node" "movablecore=50%%"
+  sratplan SRAT --e820 memmap/ --compare "" "movable_node" "movablecore=50%"
 
 subcommands (sratplan SUBCOMMAND --help):
   decode   decode tables only            replay   re-run a memblock=debug log
@@ -35,77 +41,69 @@ exit status: 0 clean, 1 error-level findings, 2 usage or unreadable input
 """
 
 
-FORMATS = ("table", "json", "markdown", "svg")
+FORMATS = tuple(render.FORMATS)
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
     p = parser_class(prog="sratplan", description=DESCRIPTION, epilog=EPILOG,
-                                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", metavar="PATH", help="ACPI tables: binary, acpidump text, .dsl, or a directory")
     p.add_argument("--e820", metavar="FILE", help="e820 map: dmesg, /sys/firmware/memmap, boot_params, text or JSON")
-    p.add_argument("--cmdline", metavar="STR", help="kernel command line to plan for")
+    p.add_argument("--cmdline", metavar="STR", help="kernel command line to plan for (the baseline of --compare)")
     p.add_argument("--boot-facts", metavar="FILE",
                    help="boot log for loader facts only (e820, ACPI table addresses, RAMDISK, command line, CPUs)")
-    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10, 6.1, 6.12 or 7.2 (default: newest)")
+    p.add_argument("--kernel", metavar="V", help="kernel profile: " + ", ".join(PROFILES) + " (default: newest)")
     p.add_argument("--initrd", metavar="START:SIZE", help="initrd placement")
     p.add_argument("--kernel-image", metavar="START:SIZE", help="kernel image reservation [_text, __end_of_kernel_reserve)")
     p.add_argument("--cpus", type=int, metavar="N", help="number of possible CPUs")
     p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--compare", nargs="+", metavar="CMDLINE", help="plan several command lines side by side")
+    p.add_argument("--compare", nargs="+", metavar="CHANGE",
+                   help="plan the baseline command line with each CHANGE applied, side by side: parameters are "
+                        "set (replacing the same name), '~name' removes one, \"\" is the baseline itself")
     p.add_argument("--example", nargs="?", const="", metavar="NAME", help="run a bundled example (no NAME: list them)")
+    p.add_argument("--version", action="version", version=f"sratplan {__version__}")
     return p
-
-
-def _range(text, what):
-    from ..units import parse_start_size
-
-    return parse_start_size(text, what=what)
 
 
 def machine_from_args(args):
     explicit = bool(args.paths or args.e820 or args.boot_facts)
     kw = dict(e820=args.e820, cmdline=args.cmdline, boot_facts=args.boot_facts, kernel=args.kernel,
-              initrd=_range(args.initrd, "--initrd") if args.initrd else None,
-              kernel_image=_range(args.kernel_image, "--kernel-image") if args.kernel_image else None,
+              initrd=parse_start_size(args.initrd, what="--initrd") if args.initrd else None,
+              kernel_image=parse_start_size(args.kernel_image, what="--kernel-image") if args.kernel_image else None,
               cpus=args.cpus)
     if explicit:
-        from ..machine import load_machine
-
         return load_machine(args.paths, **kw)
-    from .. import live  # only the live system needs it
-
     return live.load_live_machine(**kw)
 
 
-def run(args) -> int:
-    from ..render import plan_render
+def apply_change(baseline: str, change: str) -> str:
+    """The baseline command line with one --compare CHANGE applied."""
+    words = split_args(change)[0]
+    remove = [n[1:] for n, v in words if n.startswith("~") and v is None]
+    set_ = {n: v for n, v in words if not n.startswith("~")}
+    return format_cmdline(baseline, set=set_, remove=remove)
 
+
+def run(args) -> int:
     if args.cpus is not None and args.cpus < 1:
         raise UsageError("--cpus must be at least 1")
     if args.example is not None:
-        from .. import examples
-
         if args.example == "":
             sys.stdout.write(examples.listing())
             return 0
-        ex = examples.get(args.example)
-        args = examples.apply(ex, args)
+        if args.paths or args.e820 or args.boot_facts:
+            raise UsageError("--example plans a bundled machine: give either --example NAME or PATH/--e820/"
+                             "--boot-facts, not both")
+        args = examples.apply(examples.get(args.example), args)
     machine = machine_from_args(args)
-    from ..plan import plan as make_plan
-
+    fmt = render.FORMATS[args.format]
     if args.compare:
-        from dataclasses import replace
-
-        from ..kernel.cmdline import parse_cmdline
-
-        plans = []
-        for c in args.compare:
-            cl = parse_cmdline(c, machine.profile)
-            plans.append(make_plan(replace(machine, cmdline=cl, findings=tuple(
-                f for f in machine.findings if f.where != "cmdline") + tuple(cl.findings))))
-        sys.stdout.write(plan_render.render_compare(plans, args.format))
-        worst = max((p.worst.rank if p.worst else 0) for p in plans)
-        return 1 if worst >= 2 else 0
-    p = make_plan(machine)
-    sys.stdout.write(plan_render.render(p, args.format))
-    return 1 if (p.worst is not None and p.worst.rank >= 2) else 0
+        base = machine.cmdline.raw
+        reports = [pipeline.with_cmdline(machine, apply_change(base, c), advise=True, options=False)
+                   for c in args.compare]
+        labels = [c if c else f"(baseline) {base}".rstrip() for c in args.compare]
+        sys.stdout.write(fmt.compare(reports, labels))
+        return 1 if any(r.bad_news for r in reports) else 0
+    report = pipeline.run(machine)
+    sys.stdout.write(fmt.plan(report))
+    return 1 if report.bad_news else 0

@@ -13,6 +13,8 @@ import json
 import sys
 
 from ..errors import SratplanError
+from ..render.replay_text import render
+from ..replay import replay_file
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
@@ -34,7 +36,6 @@ def build_parser(parser_class=argparse.ArgumentParser):
 
 
 def run(args) -> int:
-    from ..replay import replay_file
 
     try:
         result = replay_file(args.dmesg, kernel=args.kernel)
@@ -45,7 +46,6 @@ def run(args) -> int:
         sys.stdout.write(json.dumps(result.to_json(), indent=1))
         sys.stdout.write("\n")
     else:
-        from ..render.replay_text import render
 
         sys.stdout.write(render(result, verbose=getattr(args, "verbose", False)))
     return 0 if result.ok else 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import InputError, LimitError
 from ..findings import Finding, Severity
@@ -40,7 +41,6 @@ MAX_ACPI_TABLES = 4096
 @dataclass(frozen=True)
 class AcpiTableAddr:
     """One ``ACPI: SIG 0xADDR LEN`` line: where firmware put a table."""
-
     sig: str
     address: int
     length: int
@@ -59,7 +59,6 @@ class BootFacts:
     page-aligned reservation either way).  ``cpus`` is the possible-CPU count
     (present + hotplug); ``cpus_hotplug`` the hotplug part.
     """
-
     e820: E820Table | None = None
     acpi_tables: tuple[AcpiTableAddr, ...] = ()
     ramdisk: tuple[int, int] | None = None
@@ -171,8 +170,6 @@ def boot_facts_from_boot_params(data: bytes, *, path: str | None = None) -> Boot
 def read_boot_facts(path) -> BootFacts:
     """``--boot-facts FILE``: a boot log (text) or a ``boot_params`` zero page
     (binary), or a capture directory holding ``dmesg.txt`` / ``boot_params.bin``."""
-    from pathlib import Path  # imported when a file is read (~4 ms)
-
     p = Path(path)
     if p.is_dir():
         for name in ("dmesg.txt", "boot_params.bin"):

@@ -22,9 +22,13 @@ else escapes except :class:`~sratplan.errors.SratplanError` subclasses.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import construct as cs
 
 from ..errors import InputError, LimitError, ParseError, UsageError
 from ..findings import Finding, Severity
@@ -38,6 +42,7 @@ from .e820 import (
     E820Entry,
     E820Table,
 )
+from .structs import BootParamsStruct
 
 # Caps (issue 7): a hand-written or logged map may hold at most this many
 # entries (the kernel itself keeps at most E820_MAX_ENTRIES = 3200 on Debian);
@@ -96,7 +101,6 @@ def _f(code: str, sev: Severity, msg: str, where: str | None = None) -> Finding:
 
 class _Lines:
     """Line iterator with the caps and a bounded number of per-line findings."""
-
     def __init__(self, text: str, path: str | None):
         if len(text) > MAX_INPUT_BYTES:
             raise LimitError(f"input is larger than {MAX_INPUT_BYTES >> 20} MiB", table="e820", path=path)
@@ -312,8 +316,6 @@ def read_memmap_dir(path) -> E820Table:
     """Read a ``/sys/firmware/memmap`` directory (subdirectories ``0``, ``1``, …
     each holding ``start``, ``end`` and ``type``), or a file in the flattened
     ``N start end type`` form."""
-    from pathlib import Path  # imported when a file is read (~4 ms)
-
     p = Path(path)
     if p.is_file():
         return parse_memmap_text(_read_text(p), path=str(p))
@@ -369,7 +371,6 @@ class BootParams:
     ``ramdisk`` is ``(start, size)`` with the ``ext_ramdisk_*`` high 32 bits
     folded in, or None when no initrd was loaded; ``cmd_line_ptr`` likewise.
     """
-
     e820: E820Table
     e820_entries: int
     ramdisk_image: int
@@ -407,12 +408,6 @@ def parse_boot_params(data: bytes, *, path: str | None = None) -> BootParams:
     if len(data) < 0x2D0 + E820_MAX_ENTRIES_ZEROPAGE * 20:
         raise ParseError(f"boot_params is {len(data)} bytes, the e820 table needs {0x2D0 + 128 * 20}",
                          table="boot_params", offset=len(data), field="e820_table", path=path)
-    # construct is imported only here: it costs more to import than planning
-    # a machine does, and only a raw boot_params blob needs it.
-    import construct as cs
-
-    from .structs import BootParamsStruct
-
     try:
         bp = BootParamsStruct.parse(data)
     except cs.ConstructError as exc:  # pragma: no cover - lengths are checked above
@@ -588,7 +583,6 @@ def parse_e820_json(text: str, *, path: str | None = None) -> E820Table:
     kernel-truth ``truth.json`` works too (its ``e820.bios`` list)."""
     if len(text) > MAX_INPUT_BYTES:
         raise LimitError("input is too large", table="e820", path=path)
-    import json  # only JSON maps need it
 
     try:
         doc = json.loads(text)
@@ -672,8 +666,6 @@ def read_e820(path) -> E820Table:
     a 4096-byte binary file is a zero page; text is tried as a kernel log,
     a memmap listing, ``/proc/iomem``, JSON, then the hand-written form.
     """
-    from pathlib import Path  # imported when a file is read (~4 ms)
-
     p = Path(path)
     if p.is_dir():
         if any(c.isdigit() for c in os.listdir(p)) and (p / "0").is_dir():

@@ -345,8 +345,16 @@ def find_option_bool(text: str, option: str, limit: int = 2048) -> bool:
     return False
 
 
-def _f(code: str, sev: Severity, msg: str, where: str = "cmdline") -> Finding:
-    return Finding(code=code, severity=sev, message=msg, where=where)
+def _f(code: str, sev: Severity, msg: str, where: str = "cmdline", param=None) -> Finding:
+    """A command-line finding; ``param`` is the ``(name, value)`` occurrence it
+    is about (value None for a bare word), so advice can drop exactly that."""
+    return Finding(code=code, severity=sev, message=msg, where=where,
+                   extra=(("param", param),) if param is not None else ())
+
+
+def finding_param(f: Finding):
+    """The ``(name, value)`` command-line occurrence a finding is about, or None."""
+    return dict(f.extra).get("param")
 
 
 def _parse_core(val: str, spec: CoreSpec) -> CoreSpec:
@@ -388,9 +396,10 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
     mm_ops: list[tuple[str, str | None]] = []
     acpi_opts: list[str] = []
 
-    def malformed(name, val, why, sev=Severity.WARNING):
+    def malformed(name, val, why, sev=Severity.WARNING, whole=None):
         shown = name if val is None else f"{name}={val}"
-        findings.append(_f("CMDLINE_MALFORMED", sev, f"'{shown}': {why}", where=f"cmdline {name}"))
+        findings.append(_f("CMDLINE_MALFORMED", sev, f"'{shown}': {why}", where=f"cmdline {name}",
+                           param=(name, whole if whole is not None else val)))
 
     for name, val in params:
         key = _norm(name)
@@ -446,14 +455,15 @@ def parse_cmdline(text: str | None, profile=None) -> KernelCmdline:
                     findings.append(_f("CMDLINE_MEMMAP_BUG", Severity.ERROR,
                                        f"'memmap={item}': converting a type to itself hits BUG_ON in "
                                        "__e820__range_update (the kernel crashes); sratplan ignores it",
-                                       where="cmdline memmap"))
+                                       where="cmdline memmap", param=(name, val)))
                 elif op.malformed:
                     what = "ignored" if not op.applied else "applied, but the kernel reports it as malformed"
-                    malformed(name, item, f"not a valid memmap= item; {what}")
+                    malformed(name, item, f"not a valid memmap= item; {what}", whole=val)
                 if op.kind == "limit" and op.size == 0 and op.applied:
                     findings.append(_f("CMDLINE_MEMMAP_ZERO", Severity.ERROR,
                                        f"'memmap={item}': a plain memmap=0 removes all RAM from the e820 map "
-                                       "(unlike mem=0, which is ignored)", where="cmdline memmap"))
+                                       "(unlike mem=0, which is ignored)", where="cmdline memmap",
+                                       param=(name, val)))
                 if len(item) and op.kind in ("add", "remove", "update") and op.size == 0:
                     findings.append(_f("CMDLINE_MEMMAP_EMPTY", Severity.INFO,
                                        f"'memmap={item}': size 0, nothing to do", where="cmdline memmap"))
@@ -794,22 +804,24 @@ def _quote(name: str, val: str | None) -> str:
     return f"{name}={val}"
 
 
-def format_cmdline(cl: KernelCmdline | str, set: dict | None = None, remove=(), add=()) -> str:
+def format_cmdline(cl: KernelCmdline | str, set: dict | None = None, remove=(), add=(), drop=()) -> str:
     """Rebuild a command line, optionally changed: names in *remove* dropped
-    (every occurrence), names in *set* given the new value (value None → bare
-    word; the first occurrence is replaced in place and later ones dropped, or
-    the parameter is appended), words in *add* appended if not present.  Words
-    after ``--`` are kept at the end."""
+    (every occurrence), ``(name, value)`` occurrences in *drop* dropped, names
+    in *set* given the new value (value None → bare word; the first occurrence
+    is replaced in place and later ones dropped, or the parameter is
+    appended), words in *add* appended if not present.  Words after ``--``
+    are kept at the end."""
     if isinstance(cl, str):
         cl = parse_cmdline(cl)
     set = dict(set or {})
     rm = {_norm(n) for n in remove}
+    dropped = {(_norm(n), v) for n, v in drop}
     setn = {_norm(k): (k, v) for k, v in set.items()}
     out: list[str] = []
     done: dict[str, bool] = {}
     for n, v in cl.params:
         k = _norm(n)
-        if k in rm:
+        if k in rm or (k, v) in dropped:
             continue
         if k in setn:
             if k in done:

@@ -303,6 +303,7 @@ class NumaResult:
     cleared_by: dict = field(default_factory=dict)  # nid -> sorted labels of reservations inside it
     hotplug_before_clear: set = field(default_factory=set)
     distance_table: tuple | None = None            # (base, size)
+    node_data_failed: list = field(default_factory=list)   # nids whose alloc_node_data() found no memory
     log: KernelLog = field(default_factory=KernelLog)
 
 
@@ -528,7 +529,10 @@ class NumaInit:
         size = p.node_data_size
         base = mb.phys_alloc_try_nid(size, 64, nid)
         if not base:
+            # 5.10/6.1 print this and return, leaving NODE_DATA(nid) NULL for
+            # free_area_init() to dereference; 6.12+ panic right here
             res.log.append(f"Cannot find {size} bytes in any node (initial node: {nid})")
+            res.node_data_failed.append(nid)
             return
         on = self.nid_of(base)
         res.node_data[nid] = NodeData(nid, base, base + size, on)
@@ -540,3 +544,18 @@ class NumaInit:
     def nid_of(self, addr: int) -> int:
         """early_pfn_to_nid(): node of the memory region holding addr."""
         return self.mb.memory_nid_at(addr)
+
+
+def init_cpu_to_node(numa: NumaResult, cpus: int) -> list[int]:
+    """The node of every possible CPU (early_cpu_to_node after boot).
+
+    numa_init_array() runs before any CPU has a node, so CPU i first gets the
+    i-th online node round robin; init_cpu_to_node() then moves the CPUs whose
+    APIC id the SRAT lists to their SRAT node (in table order)."""
+    online = sorted(numa.online) or [0]
+    nodes = []
+    if numa.mode == "srat" and numa.srat is not None:
+        nodes = [c.node for c in numa.srat.cpus][:cpus]
+    while len(nodes) < cpus:
+        nodes.append(online[len(nodes) % len(online)])
+    return nodes

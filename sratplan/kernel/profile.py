@@ -8,6 +8,7 @@ measurement from ../shared/kernel-truth captures, copied to fixtures/kernel/).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
@@ -215,8 +216,6 @@ def profile_for_release(release: str) -> tuple[KernelProfile, str]:
     """Pick the highest profile not newer than a running kernel's release
     string (``uname -r`` / ``Linux version`` line); the lowest if it is older
     than all.  Returns the profile and a sentence saying what was chosen."""
-    import re
-
     m = re.match(r"\s*(\d+)\.(\d+)", release)
     if not m:
         p = PROFILES[DEFAULT_PROFILE]

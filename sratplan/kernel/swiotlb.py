@@ -8,6 +8,8 @@ array; ``swiotlb=`` resizes or disables it.
 
 from __future__ import annotations
 
+from ..units import simple_strtoull
+
 SLAB_SHIFT = 11          # IO_TLB_SHIFT: 2 KiB slabs
 DEFAULT_BYTES = 64 << 20
 
@@ -16,8 +18,6 @@ def swiotlb_slabs(cmdline):
     """kernel/dma/swiotlb.c:setup_io_tlb_npages(): ``swiotlb=<slabs>[,<areas>][,force|noforce]``;
     slabs are 2 KiB, rounded up to IO_TLB_SEGSIZE (128).  Returns (slabs or
     None for the 64 MiB default, disabled)."""
-    from ..units import simple_strtoull
-
     get = getattr(cmdline, "get", None)
     val = get("swiotlb") if get else None
     if not val:

@@ -8,7 +8,7 @@ value``) so that a user can diff them against ``iasl -d`` output.
 from __future__ import annotations
 
 from ..acpi import model as m
-from .grid import grid
+from .common import grid
 
 
 def fmt_value(value, size: int, kind: str) -> str:

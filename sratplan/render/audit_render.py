@@ -8,7 +8,7 @@ import csv
 import io
 import json
 
-from .grid import grid
+from .common import grid
 
 COLUMNS = ("id", "kind", "vendor", "oem_table_id", "arch", "kernel", "nodes", "ram_gib", "hotplug_gib", "cmdline",
            "movable_gib", "removable_gib", "verdict", "why", "findings", "live", "error")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from .grid import grid
+from .common import grid
 
 
 def _v(x) -> str:

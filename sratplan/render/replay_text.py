@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..replay import ReplayResult
-from .grid import grid
+from .common import grid
 
 
 def render(r: ReplayResult, *, verbose: bool = False) -> str:

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from ..firmware.e820 import E820_TYPE_UNKNOWN
 from ..intervals import covers, subtract, union
+from ..kernel.memory_hotplug import YES
 from ..units import PAGE_SIZE
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -101,7 +102,7 @@ MARK_STYLE = {
     "memmap": ("#117a65", "memmap (struct pages)"),
     "percpu": ("#6c3483", "per-CPU areas"),
     "swiotlb": ("#a04000", "swiotlb"),
-    "crash": ("#17202a", "crashkernel"),
+    "crashkernel": ("#17202a", "crashkernel"),
     "hash": ("#5d6d7e", "boot hash tables"),
 }
 
@@ -326,27 +327,14 @@ def _pack(intervals) -> tuple[list[int], int]:
     return rows, max(1, len(ends))
 
 
-def _sim(plan, name, default=None):
-    sim = getattr(plan, "sim", None)
-    return getattr(sim, name, default) if sim is not None else default
-
-
 def _e820_lanes(plan):
     """(caption, entries) for the firmware map and, when mem=/memmap= changed it, the user map."""
-    e = _sim(plan, "e820")
-    if e is None:
-        return []
-    lanes = [("e820 (firmware)", tuple(e.firmware))]
+    e = plan.trace.e820
+    caption = "e820 (assumed from SRAT)" if plan.machine.e820.source == "assumed from SRAT" else "e820 (firmware)"
+    lanes = [(caption, tuple(e.firmware))]
     if e.user is not None and tuple(e.user) != tuple(e.firmware):
         lanes.append(("e820 (cmdline)", tuple(e.user)))
     return lanes
-
-
-def _cfmws_nodes(plan):
-    """(node, fake_pxm, start, end) of the CXL windows that became nodes."""
-    numa = getattr(_sim(plan, "early"), "numa", None)
-    srat = getattr(numa, "srat", None)
-    return [tuple(x) for x in getattr(srat, "cfmws_nodes", None) or () if len(x) == 4 and x[3] > x[2]]
 
 
 def _zone_spans(n):
@@ -360,12 +348,7 @@ def _zone_spans(n):
 def _hotplug_pieces(plan):
     """(start, end, kept, nid, cleared_by): memory in SRAT hot-pluggable ranges,
     split by whether memblock still carries MEMBLOCK_HOTPLUG there."""
-    early = _sim(plan, "early")
-    hp_flag = getattr(getattr(plan.machine, "profile", None), "flag_hotplug", 0x1)
-    kept = []
-    if early is not None:
-        kept = [(r.base, r.base + r.size, r.nid) for r in early.memblock.memory if r.flags & hp_flag]
-    kept.sort()
+    kept = list(plan.trace.hotplug_kept)
     out = [(s, e, True, nid, ()) for s, e, nid in kept]
     for n in plan.nodes:
         for s, e_incl, hp in n.srat_ranges:
@@ -385,39 +368,33 @@ def _hotplug_pieces(plan):
 def _markers(plan):
     """(kind, start, end, label, detail) for every boot allocation the picture marks."""
     out = []
-    ld = _sim(plan, "loader")
-    if ld is not None:
-        if ld.kernel_text is not None and ld.kernel_reserve_end:
-            out.append(("kernel", ld.kernel_text, ld.kernel_reserve_end, "kernel", "kernel image"))
-        if ld.initrd:
-            out.append(("initrd", ld.initrd[0], ld.initrd[1], "initrd", "initrd"))
-        for sig, addr, ln in ld.acpi_tables or ():
-            if ln > 0:
-                out.append(("acpi", addr, addr + ln, str(sig), f"ACPI table {sig}"))
+    ld = plan.trace.loader
+    out.append(("kernel", ld.kernel_text, ld.kernel_reserve_end, "kernel", "kernel image"))
+    if ld.initrd:
+        out.append(("initrd", ld.initrd[0], ld.initrd[1], "initrd", "initrd"))
+    for sig, addr, ln in ld.acpi_tables:
+        if ln > 0:
+            out.append(("acpi", addr, addr + ln, str(sig), f"ACPI table {sig}"))
     for n in plan.nodes:
         if n.node_data:
             on = f" (on node {n.node_data_on})" if n.node_data_on not in (None, n.node) else ""
             out.append(("node_data", n.node_data[0], n.node_data[1] + 1, f"NODE_DATA{n.node}",
                         f"NODE_DATA of node {n.node}{on}"))
-    late = _sim(plan, "late")
-    if late is not None:
-        sparse = getattr(late, "sparse", None)
-        for nid, s, e in getattr(sparse, "memmap", None) or ():
-            out.append(("memmap", s, e, f"memmap{nid}", f"memmap (struct pages) of node {nid}"))
-        for nid, s, e in getattr(late, "percpu", None) or ():
-            out.append(("percpu", s, e, f"percpu{nid}", f"per-CPU area, node {nid}"))
-        sw = getattr(late, "swiotlb", None)
-        if sw:
-            out.append(("swiotlb", sw[0], sw[1], "swiotlb", "swiotlb bounce buffer"))
-        for item in getattr(late, "crashkernel", None) or ():
-            if isinstance(item, (tuple, list)) and len(item) >= 2:
-                s, e = item[-2], item[-1]
-                if isinstance(s, int) and isinstance(e, int) and e > s:
-                    out.append(("crash", s, e, "crashkernel", "crashkernel reservation"))
-        for item in getattr(late, "hash_tables", None) or ():
-            if isinstance(item, (tuple, list)) and len(item) == 2:
-                out.append(("hash", item[0], item[1], "hash", "boot-time hash table (dentry/inode cache)"))
-    return [m for m in out if isinstance(m[1], int) and isinstance(m[2], int) and m[2] > m[1]]
+    for a in plan.trace.allocations:
+        if a.kind in _ALLOC_MARKS:
+            label, detail = _ALLOC_MARKS[a.kind]
+            out.append((a.kind, a.start, a.end, label.format(node=a.node), detail.format(node=a.node)))
+    return [m for m in out if m[2] > m[1]]
+
+
+# marker label and description of each kind of boot allocation (NODE_DATA is drawn from the nodes)
+_ALLOC_MARKS = {
+    "memmap": ("memmap{node}", "memmap (struct pages) of node {node}"),
+    "percpu": ("percpu{node}", "per-CPU area, node {node}"),
+    "swiotlb": ("swiotlb", "swiotlb bounce buffer"),
+    "crashkernel": ("crashkernel", "crashkernel reservation"),
+    "hash": ("hash", "boot-time hash table (dentry/inode cache)"),
+}
 
 
 def _cluster_markers(marks, scale):
@@ -497,22 +474,10 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def _verdict(plan) -> str:
-    v = plan.verdict or {}
-    if v.get("hot_removable"):
-        try:
-            nb = int(v.get("bytes", "0x0"), 16)
-        except (TypeError, ValueError):
-            nb = 0
-        nodes = ", ".join(str(n) for n in v.get("nodes", ()))
-        return f"memory can be hot-removed: {human(nb)} on node(s) {nodes}"
-    return f"no memory can be hot-removed: {v.get('blocker') or 'see findings'}"
-
-
 def _block_kind(r) -> str:
     if r.valid_zones == "none":
         return "none"
-    if r.offlinable:
+    if r.offlinable == YES:
         return "offlinable"
     if r.valid_zones == "Movable":
         return "movable-busy"
@@ -524,13 +489,15 @@ class _Picture:
     for later (labels go on top of the break marks, the legend lists what was
     used)."""
 
-    def __init__(self, plan, prefix: str = ""):
+    def __init__(self, report, prefix: str = ""):
+        plan = report.plan
+        self.report = report
         self.plan = plan
         self.prefix = prefix      # keeps ids unique when several pictures share one document
         self.svg = _Svg()
         self.e820_lanes = _e820_lanes(plan)
         self.hp = _hotplug_pieces(plan)
-        self.cfmws = _cfmws_nodes(plan)
+        self.cfmws = list(plan.trace.cfmws_nodes)
         ranges = [(s, e) for _, _, s, e in self.cfmws]
         zone_edges = []
         for _, entries in self.e820_lanes:
@@ -582,11 +549,12 @@ class _Picture:
                 f"{sum(1 for n in plan.nodes if n.online)} online node(s) of {len(plan.nodes)}"
         svg.text(None, 12, y, title, font_size=15, font_weight="bold")
         y += 18
-        good = (plan.verdict or {}).get("hot_removable")
-        for line in _wrap("VERDICT: " + _verdict(plan), int((WIDTH - 24) / 7.0))[:4]:
+        verdict = self.report.verdict
+        good = verdict.hot_removable
+        for line in _wrap("VERDICT: " + verdict.headline(), int((WIDTH - 24) / 7.0))[:4]:
             svg.text(None, 12, y, line, font_size=12, fill="#1e8449" if good else "#a93226")
             y += 15
-        cmd = getattr(getattr(plan.machine, "cmdline", None), "raw", "") or "(empty)"
+        cmd = plan.machine.cmdline.raw or "(empty)"
         for line in _wrap(f"command line: {cmd}", int((WIDTH - 24) / 5.8))[:3]:
             svg.text(None, 12, y, line, font_size=10, fill="#444")
             y += 14
@@ -893,25 +861,25 @@ def _document(root: ET.Element) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def render(plan) -> str:
-    """The SVG picture of ``plan`` (a :class:`sratplan.plan.Plan`) as a string."""
-    return _document(_Picture(plan).draw())
+def plan(report) -> str:
+    """The SVG picture of a :class:`sratplan.pipeline.Report` as a string."""
+    return _document(_Picture(report).draw())
 
 
-def render_compare(plans) -> str:
+def compare(reports, labels=None) -> str:
     """One SVG document with the pictures of several plans (``--compare``)
     stacked top to bottom, each headed by its own command line."""
     outer = ET.Element("svg", {"xmlns": SVG_NS, "version": "1.1"})
     y = 0
-    for i, p in enumerate(plans):
-        pic = _Picture(p, prefix=f"p{i}-").draw()
+    for i, rep in enumerate(reports):
+        pic = _Picture(rep, prefix=f"p{i}-").draw()
         h = int(pic.get("height"))
         del pic.attrib["xmlns"]
         pic.set("x", "0")
         pic.set("y", str(y))
         outer.append(pic)
         y += h
-        if i + 1 < len(plans):
+        if i + 1 < len(reports):
             ET.SubElement(outer, "line", {"x1": "0", "y1": str(y + 1), "x2": str(WIDTH), "y2": str(y + 1),
                                           "stroke": "#333333", "stroke-width": "2"})
             y += 3
@@ -921,4 +889,4 @@ def render_compare(plans) -> str:
     return _document(outer)
 
 
-__all__ = ["AddressScale", "Segment", "human", "render", "render_compare"]
+__all__ = ["AddressScale", "Segment", "human", "plan", "compare"]

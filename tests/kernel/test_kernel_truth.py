@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from truthcases import case_dirs, case_id, load_truth, machine_for
 
-from sratplan.plan import plan
+from sratplan import pipeline
 
 CASES = [c for c in case_dirs() if load_truth(c[1]).get("zones")]
 
@@ -39,7 +39,7 @@ def _plan(kd):
     if kd not in _cache:
         k, d = kd
         t = load_truth(d)
-        _cache[kd] = (plan(machine_for(k, d, t)), t)
+        _cache[kd] = (pipeline.run(machine_for(k, d, t), advise=False).plan, t)
     return _cache[kd]
 
 

@@ -13,8 +13,7 @@ import pytest
 
 from sratplan import examples
 from sratplan.commands.plan import machine_from_args
-from sratplan.plan import plan
-from sratplan.render import plan_render
+from sratplan import pipeline, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ["qemu-2node-hotplug", "hp-dl165g7", "hyperv-gen2", "dell-precision-malformed", "vmware-memplug"]
@@ -24,13 +23,13 @@ def _plan(name):
     base = Namespace(paths=[], e820=None, cmdline=None, boot_facts=None, kernel=None, initrd=None,
                      kernel_image=None, cpus=None, example=name)
     args = examples.apply(examples.get(name), base)
-    return plan(machine_from_args(args))
+    return pipeline.run(machine_from_args(args))
 
 
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
 def test_golden(name, fmt):
-    out = plan_render.render(_plan(name), fmt)
+    out = render.FORMATS[fmt].plan(_plan(name))
     path = GOLDEN / f"{name}.{ 'md' if fmt == 'markdown' else fmt if fmt == 'json' else 'txt'}"
     if os.environ.get("SRATPLAN_REGEN_GOLDEN"):
         path.write_text(out)
@@ -40,9 +39,9 @@ def test_golden(name, fmt):
 
 @pytest.mark.parametrize("name", CASES)
 def test_json_schema_shape(name):
-    d = json.loads(plan_render.render(_plan(name), "json"))
+    d = json.loads(render.json.plan(_plan(name)))
     assert d["schema"] == "sratplan.plan/1"
-    assert set(d) >= {"kernel", "assumptions", "numa", "nodes", "memory_blocks", "verdict", "findings",
+    assert set(d) >= {"kernel", "cmdline", "assumptions", "numa", "nodes", "memory_blocks", "verdict", "findings",
                       "recommendation"}
     for n in d["nodes"]:
         assert [z["zone"] for z in n["zones"]] == ["DMA", "DMA32", "Normal", "Movable", "Device"]

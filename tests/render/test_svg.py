@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sratplan import examples
 from sratplan.commands.plan import build_parser, machine_from_args
-from sratplan.plan import plan as make_plan
+from sratplan import pipeline
 from sratplan.render import svg
 from sratplan.render.svg import GAP_MIN, GAP_W, MIN_SEG, AddressScale, human
 
@@ -35,7 +35,7 @@ EXAMPLES = [ex["name"] for ex in examples.all_examples()]
 
 def example_plan(name, *extra):
     args = build_parser().parse_args(["--example", name, *extra])
-    return make_plan(machine_from_args(examples.apply(examples.get(name), args)))
+    return pipeline.run(machine_from_args(examples.apply(examples.get(name), args)))
 
 
 def parse(text: str) -> ET.Element:
@@ -127,18 +127,19 @@ def ex_plan(request):
         kernel, name = request.param.split("/", 1)
         if not (ROOT / kernel / name / "truth.json").exists():
             pytest.skip(f"kernel-truth case {request.param} is not in fixtures/kernel")
-        p = make_plan(machine_for(kernel, ROOT / kernel / name))
+        p = pipeline.run(machine_for(kernel, ROOT / kernel / name))
     else:
         p = example_plan(request.param)
-    return p, svg.render(p)
+    return p, svg.plan(p)
 
 
 def test_every_lane_shows_what_the_plan_says(ex_plan):
-    p, text = ex_plan
+    report, text = ex_plan
+    p = report.plan
     root = parse(text)
     tt = "\n".join(titles(root))
-    sim = p.sim
-    for e in sim.e820.firmware:
+    trace = p.trace
+    for e in trace.e820.firmware:
         assert rng(e.start, e.end) in tt
     for n in p.nodes:
         for s, e in n.memory_ranges:
@@ -152,7 +153,7 @@ def test_every_lane_shows_what_the_plan_says(ex_plan):
         if n.node_data:
             assert any(t.startswith(f"NODE_DATA of node {n.node}") and rng(n.node_data[0], n.node_data[1] + 1) in t
                        for t in titles(root))
-    ld = sim.loader
+    ld = trace.loader
     assert f"kernel image {rng(ld.kernel_text, ld.kernel_reserve_end)}" in tt
     if ld.initrd:
         assert f"initrd {rng(*ld.initrd)}" in tt
@@ -177,9 +178,9 @@ def test_every_kernel_truth_boot_draws():
     if not cases:
         pytest.skip("no kernel-truth cases in fixtures/kernel")
     for kernel, d in cases:
-        p = make_plan(machine_for(kernel, d))
-        tt = set(titles(parse(svg.render(p))))
-        for n in p.nodes:
+        p = pipeline.run(machine_for(kernel, d), advise=False)
+        tt = set(titles(parse(svg.plan(p))))
+        for n in p.plan.nodes:
             for s, e in n.memory_ranges:
                 assert f"node {n.node} memory {rng(s, e + 1)} {human(e + 1 - s)}" in tt, (kernel, d.name)
             if n.node_data:
@@ -202,7 +203,7 @@ def test_legend_names_every_colour_used_in_lanes(ex_plan):
 
 def test_axis_labels_are_true_addresses():
     p = example_plan("qemu-2node-hotplug")
-    root = parse(svg.render(p))
+    root = parse(svg.plan(p))
     axis = next(g for g in root.iter(NS + "g") if g.get("id") == "axis")
     labels = [t.text for t in axis.iter(NS + "text")]
     # node 1 starts at 6 GiB and ends at 9 GiB; both boundaries carry a label
@@ -215,21 +216,21 @@ def test_axis_labels_are_true_addresses():
 
 
 def test_hotplug_lane_kept_and_cleared():
-    kept = "\n".join(titles(parse(svg.render(example_plan("qemu-2node-hotplug")))))
+    kept = "\n".join(titles(parse(svg.plan(example_plan("qemu-2node-hotplug")))))
     assert f"node 1: MEMBLOCK_HOTPLUG kept {rng(0x180000000, 0x240000000)}" in kept
     # Hyper-V marks everything hot-pluggable; the kernel image, initrd, ... clear node 0
     p = example_plan("hyperv-gen2")
-    cleared = "\n".join(titles(parse(svg.render(p))))
+    cleared = "\n".join(titles(parse(svg.plan(p))))
     assert "MEMBLOCK_HOTPLUG cleared (" in cleared and "kernel_image" in cleared
     assert "MEMBLOCK_HOTPLUG kept" not in cleared
 
 
 def test_memmap_lane_appears_only_when_the_command_line_edits_e820():
     p = example_plan("qemu-2node-hotplug", "--cmdline", "movable_node memmap=512M$0x1c0000000")
-    root = parse(svg.render(p))
+    root = parse(svg.plan(p))
     caps = texts(root)
     assert "e820 (firmware)" in caps and "e820 (cmdline)" in caps
-    assert "e820 (cmdline)" not in texts(parse(svg.render(example_plan("qemu-2node-hotplug"))))
+    assert "e820 (cmdline)" not in texts(parse(svg.plan(example_plan("qemu-2node-hotplug"))))
 
 
 def test_interleaved_zone_spans_get_their_own_rows():
@@ -237,11 +238,11 @@ def test_interleaved_zone_spans_get_their_own_rows():
     node 0's DMA32 span covers node 1's Movable span; both stay visible."""
     from truthcases import ROOT, machine_for
 
-    p = make_plan(machine_for("6.1", ROOT / "6.1" / "d02_hp_dma32_island"))
-    spans = {(n.node, z.zone): (z.start_pfn, z.start_pfn + z.spanned) for n in p.nodes for z in n.zones if z.spanned}
+    p = pipeline.run(machine_for("6.1", ROOT / "6.1" / "d02_hp_dma32_island"))
+    spans = {(n.node, z.zone): (z.start_pfn, z.start_pfn + z.spanned) for n in p.plan.nodes for z in n.zones if z.spanned}
     (a0, a1), (b0, b1) = spans[(0, "DMA32")], spans[(1, "Movable")]
     assert a0 < b0 and b1 < a1        # the case still is what this test is about
-    root = parse(svg.render(p))
+    root = parse(svg.plan(p))
     lanes = next(g for g in root.iter(NS + "g") if g.get("id") == "lanes")
     zones = next(g for g in lanes if g.get("class") == "zones")
     ys = {}
@@ -259,27 +260,28 @@ def test_cxl_windows_that_became_nodes_are_drawn():
     from sratplan.machine import load_machine
 
     q35 = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "qemu" / "x86" / "q35"
-    p = make_plan(load_machine([str(q35 / "SRAT.acpihmat-generic-x"), str(q35 / "CEDT.cxl")], kernel="7.2"))
-    windows = p.sim.early.numa.srat.cfmws_nodes
+    p = pipeline.run(load_machine([str(q35 / "SRAT.acpihmat-generic-x"), str(q35 / "CEDT.cxl")], kernel="7.2"))
+    windows = p.plan.trace.cfmws_nodes
     assert windows
-    tt = titles(parse(svg.render(p)))
+    tt = titles(parse(svg.plan(p)))
     for nid, pxm, s, e in windows:
         assert f"CEDT CFMWS window: node {nid} (fake PXM {pxm}) {rng(s, e)} {human(e - s)}" in tt
 
 
 def test_text_is_escaped_and_xml_safe():
     p = example_plan("qemu-2node-hotplug", "--cmdline", "movable_node x=<b>&'\"")
-    ld = p.sim.loader
-    p.sim.loader = dataclasses.replace(ld, acpi_tables=ld.acpi_tables + (("<&\x01>", 0x1000, 0x40),))
-    root = parse(svg.render(p))
+    tr = p.plan.trace
+    ld = dataclasses.replace(tr.loader, acpi_tables=tr.loader.acpi_tables + (("<&\x01>", 0x1000, 0x40),))
+    p = dataclasses.replace(p, plan=dataclasses.replace(p.plan, trace=dataclasses.replace(tr, loader=ld)))
+    root = parse(svg.plan(p))
     assert any("x=<b>&'\"" in t for t in texts(root))
     assert any("ACPI table <&\ufffd> [0x1000-0x103f]" in t for t in titles(root))
 
 
-def test_plan_without_simulation_or_nodes_still_draws():
+def test_plan_without_nodes_still_draws():
     p = example_plan("dell-r820")
-    bare = dataclasses.replace(p, sim=None, nodes=(), blocks=())
-    root = parse(svg.render(bare))
+    bare = dataclasses.replace(p, plan=dataclasses.replace(p.plan, nodes=(), blocks=()))
+    root = parse(svg.plan(bare))
     assert any("no SRAT memory ranges" in t for t in texts(root))
 
 
@@ -324,12 +326,12 @@ def test_any_planned_machine_gives_a_well_formed_picture(tmp_path, pieces, cmdli
     ef = tmp_path / "e820.txt"
     ef.write_text(_e820_text(e820))
     try:
-        p = make_plan(load_machine([str(srat)], e820=str(ef), cmdline=cmdline or None))
+        p = pipeline.run(load_machine([str(srat)], e820=str(ef), cmdline=cmdline or None))
     except SratplanError:
         return      # the planner refused the input: nothing to draw
-    root = parse(svg.render(p))
+    root = parse(svg.plan(p))
     tt = "\n".join(titles(root))
-    for n in p.nodes:
+    for n in p.plan.nodes:
         for s, e in n.memory_ranges:
             assert f"node {n.node} memory {rng(s, e + 1)}" in tt
         for s, e, _ in n.srat_ranges:
@@ -341,7 +343,7 @@ def test_any_planned_machine_gives_a_well_formed_picture(tmp_path, pieces, cmdli
 
 def test_compare_stacks_one_picture_per_command_line():
     plans = [example_plan("qemu-2node-hotplug", "--cmdline", c) for c in ("", "movable_node")]
-    root = parse(svg.render_compare(plans))
+    root = parse(svg.compare(plans))
     inner = root.findall(NS + "svg")
     assert len(inner) == 2
     assert [float(x.get("y")) for x in inner] == [0, float(inner[0].get("height")) + 3]
@@ -353,7 +355,7 @@ def test_compare_stacks_one_picture_per_command_line():
     assert refs and refs <= set(ids)
     heads = [t for t in texts(root) if t.startswith("command line: ")]
     assert heads == ["command line: (empty)", "command line: movable_node"]
-    before, after = plans[0].node(1), plans[1].node(1)
+    before, after = plans[0].plan.node(1), plans[1].plan.node(1)
     assert not before.hotplug and before.hotplug_cleared_by and after.hotplug
     assert any(f"node 1: MEMBLOCK_HOTPLUG cleared ({', '.join(before.hotplug_cleared_by)})" in t
                for t in titles(inner[0]))
@@ -426,7 +428,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_renders_in_headless_chromium(tmp_path):
     p = example_plan("qemu-2node-hotplug")
     f = tmp_path / "map.svg"
-    f.write_text(svg.render(p), encoding="utf-8")
+    f.write_text(svg.plan(p), encoding="utf-8")
     png = tmp_path / "map.png"
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",

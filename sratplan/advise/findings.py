@@ -1,0 +1,178 @@
+"""Findings about a planned boot: what the tables, the command line and the
+simulated kernel say that a person should act on.
+
+Every finding of every source reaches here (the decoded tables and their
+cross-table checks, the e820 readers, the command line, the kernel's own e820
+edits) and the plan adds its own.  Sizing rules follow the kernel's
+Documentation/admin-guide/mm/memory-hotplug.rst ("ZONE_MOVABLE Sizing
+Considerations"): a MOVABLE:KERNEL ratio up to 3:1 is usually fine, above
+4:1 risky, and kernel zones must hold the memmap (1/64) of all memory.
+Codes are stable; the catalogue is docs/findings.md.
+"""
+
+from __future__ import annotations
+
+from ..findings import Finding, Severity
+from ..intervals import IntervalIndex
+from ..units import GIB, PAGE_SIZE
+
+LABEL_TEXT = {
+    "kernel_image": "the kernel image",
+    "low_1m": "the first MiB (BIOS area, real-mode trampoline)",
+    "initrd": "the initrd that the loader places at the top of low memory",
+    "acpi_tables": "the firmware's ACPI tables",
+    "page_tables": "direct-map page tables allocated top-down before the SRAT is parsed",
+    "setup_data": "boot loader setup_data",
+    "efi": "EFI memory map / boot services data",
+    "soft_reserved": "a soft-reserved e820 range",
+    "other": "early memblock allocations",
+}
+# reservations the command line cannot move (firmware and loader placement)
+FIXED_LABELS = frozenset({"kernel_image", "low_1m", "initrd", "acpi_tables", "efi", "setup_data"})
+
+
+def gib(n: int) -> str:
+    return f"{n / GIB:.2f} GiB" if n % GIB else f"{n // GIB} GiB"
+
+
+def _f(code, sev, msg, where=None):
+    return Finding(code=code, severity=sev, message=msg, where=where)
+
+
+def source_findings(machine) -> list[Finding]:
+    """The findings of every input: tables (with the cross-table checks),
+    e820 readers, boot facts, command line.  Each once."""
+    out = list(machine.findings) + list(machine.cmdline.findings)
+    if machine.tables is not None:
+        out.extend(machine.tables.all_findings())
+    return _unique(out)
+
+
+def _unique(findings) -> list[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = (f.code, f.message, f.table, f.offset, f.where)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def collect(machine, trace, plan) -> list[Finding]:
+    """All findings of a plan, most severe first."""
+    m, cl = machine, machine.cmdline
+    findings = source_findings(m) + list(trace.findings)
+    numa = trace.numa
+    srat_used = m.srat is not None and plan.numa_source == "srat"
+    srat_hot_nodes = [n for n in plan.nodes if n.hotplug_in_srat]
+    movable = cl.movable_node
+
+    for what in trace.failed:
+        findings.append(_f("BOOT_ALLOCATION_FAILED", Severity.ERROR,
+                           f"the kernel does not boot: no memory for {what} (it panics or dereferences the "
+                           "missing allocation)"))
+    if m.srat is None:
+        findings.append(_f("NO_SRAT", Severity.INFO,
+                           "no SRAT: Linux runs this machine as one node; movable_node has nothing to work with"))
+    elif plan.numa_source == "dummy":
+        sev = Severity.ERROR if (movable or any(getattr(s, "hot_pluggable", False) for s in m.srat.subtables)) \
+            else Severity.WARNING
+        findings.append(_f("SRAT_NOT_USED", sev,
+                           f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node "
+                           "and no memory is hotpluggable"))
+
+    mem_index = IntervalIndex((r.base, r.base + r.size, r.nid) for r in trace.memblock.memory)
+    if srat_used and numa.srat is not None:
+        for sm in numa.srat.mems:
+            if sm.hotplug and not mem_index.any(sm.start, sm.end):
+                findings.append(_f("SRAT_HOTPLUG_WINDOW", Severity.INFO,
+                                   f"hotpluggable range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} has no RAM "
+                                   "at boot: it is a hot-add window (memory added there later follows the "
+                                   "onlining policy, not movable_node)", where=f"node {sm.node}"))
+            elif not sm.hotplug and sm.end > sm.start and not mem_index.any(sm.start, sm.end):
+                findings.append(_f("SRAT_RANGE_WITHOUT_RAM", Severity.INFO,
+                                   f"SRAT range [{sm.start:#x}-{sm.end - 1:#x}] of node {sm.node} holds no e820 RAM",
+                                   where=f"node {sm.node}"))
+        loose = [r for r in trace.memblock.memory if not m.profile.valid_nid(r.nid)]
+        if loose:
+            total = sum(r.size for r in loose)
+            findings.append(_f("RAM_WITHOUT_SRAT", Severity.WARNING,
+                               f"{total >> 10} KiB of e820 RAM lies in no SRAT range ({loose[0].base:#x}...): "
+                               "Linux tolerates up to 1 MiB of it, leaving those pages without a node"))
+    if cl.crashkernel and not trace.late.crashkernel:
+        findings.append(_f("CRASHKERNEL_NOT_RESERVED", Severity.WARNING,
+                           "crashkernel= is given but no room was found for it in non-hotpluggable memory"))
+
+    for n in plan.nodes:
+        kern = n.kernel_present_bytes
+        if n.movable_present_bytes and kern and n.movable_present_bytes / kern > 3:
+            findings.append(_f("NODE_MOVABLE_RATIO", Severity.INFO,
+                               f"node {n.node}: MOVABLE:KERNEL is {n.movable_present_bytes / kern:.1f}:1 - its kernel "
+                               "allocations spill to other nodes", where=f"node {n.node}"))
+        if n.hotplug_cleared_by:
+            what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
+            sev = Severity.ERROR if movable else Severity.WARNING
+            findings.append(_f(f"HOTPLUG_CLEARED_{n.hotplug_cleared_by[0].upper()}", sev,
+                               f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}",
+                               where=f"node {n.node}"))
+        if movable and n.hotplug and n.node_data and n.node_data_on is not None and n.node_data_on != n.node:
+            findings.append(_f("NODE_DATA_OFF_NODE", Severity.INFO,
+                               f"node {n.node} is entirely hotpluggable: its NODE_DATA and memmap live on node "
+                               f"{n.node_data_on}", where=f"node {n.node}"))
+
+    if srat_hot_nodes and not movable and srat_used:
+        findings.append(_f("MOVABLE_NODE_NOT_GIVEN", Severity.WARNING,
+                           "the SRAT marks RAM hotpluggable but movable_node is not on the command line: that "
+                           "memory goes to kernel zones and cannot be hot-removed"))
+    if movable and (cl.kernelcore or cl.movablecore):
+        findings.append(_f("KERNELCORE_IGNORED", Severity.WARNING,
+                           "movable_node silently overrides kernelcore= and movablecore="))
+    if movable and srat_used and not srat_hot_nodes:
+        findings.append(_f("MOVABLE_NODE_NO_EFFECT", Severity.INFO,
+                           "movable_node is given but no boot RAM is marked hotpluggable: it has no effect"))
+
+    findings.extend(_sizing(plan))
+
+    k = trace.kaslr
+    if k is not None and k.nodes:
+        hot_cands = [n for n in plan.nodes if n.node in k.nodes and n.hotplug_in_srat]
+        if m.srat is not None and not k.filtered and hot_cands:
+            findings.append(_f("KASLR_MAY_LAND_IN_HOTPLUG", Severity.WARNING,
+                               "KASLR's immovable-memory filter is off (every SRAT range is hotpluggable, or the "
+                               "table has a zero-length subtable): the kernel image may land in node(s) "
+                               + ", ".join(str(n.node) for n in hot_cands)
+                               + " and make it non-removable; boot with nokaslr or fix the SRAT"))
+        else:
+            findings.append(_f("KASLR_NODES", Severity.INFO,
+                               "with KASLR the kernel image can land in node(s) "
+                               + ", ".join(str(x) for x in k.nodes)
+                               + (" (the SRAT's non-hotpluggable ranges)" if k.filtered else "")))
+    findings = _unique(findings)
+    findings.sort(key=lambda f: (-f.severity.rank, f.code))
+    return findings
+
+
+def _sizing(plan) -> list[Finding]:
+    """memory-hotplug.rst's ZONE_MOVABLE sizing rules over the whole machine."""
+    out = []
+    total_movable = sum(n.movable_present_bytes for n in plan.nodes)
+    total_kernel = sum(n.kernel_present_bytes for n in plan.nodes)
+    if not total_movable:
+        return out
+    total = total_movable + total_kernel
+    ratio = total_movable / max(total_kernel, 1)
+    if ratio > 4:
+        out.append(_f("MOVABLE_RATIO_HIGH", Severity.ERROR,
+                      f"MOVABLE:KERNEL is {ratio:.1f}:1 overall (> 4:1): expect OOM under kernel-heavy load"))
+    elif ratio > 3:
+        out.append(_f("MOVABLE_RATIO_RISKY", Severity.WARNING,
+                      f"MOVABLE:KERNEL is {ratio:.1f}:1 overall (3:1 is the documented comfortable limit)"))
+    kernel_managed = sum(z.managed for n in plan.nodes for z in n.zones[:3]) * PAGE_SIZE
+    if kernel_managed < total // 64 + (256 << 20):
+        out.append(_f("MEMMAP_CHARGE", Severity.ERROR,
+                      f"kernel zones manage {gib(kernel_managed)}, less than the memmap of all memory "
+                      f"({gib(total // 64)}) plus a 256 MiB margin"))
+    if not any(z.present for n in plan.nodes for z in n.zones[:2]):
+        out.append(_f("NO_LOW_KERNEL_MEMORY", Severity.WARNING,
+                      "no DMA/DMA32 kernel memory: swiotlb and crashkernel need non-movable memory below 4 GiB"))
+    return out

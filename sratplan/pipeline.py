@@ -1,0 +1,67 @@
+"""The only sequencer: Machine -> simulated boot -> Plan -> advice -> Report.
+
+``run(machine)`` is the main job; a what-if (advice checking, ``--compare``,
+audit's recommended column) is ``with_cmdline(machine, cmdline)``.  The
+advice never calls back into the planner: :func:`run` hands it
+``with_cmdline`` to try its proposals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .advise import findings as findings_mod
+from .advise.recommend import Recommendation, recommend
+from .advise.verdict import Verdict, decide
+from .errors import PlanError
+from .findings import worst
+from .kernel.boot import boot
+from .machine import Machine
+from .machine import with_cmdline as machine_with_cmdline
+from .plan import Plan, project
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything sratplan says about one machine and command line."""
+
+    machine: Machine
+    plan: Plan
+    findings: tuple
+    verdict: Verdict
+    recommendation: Recommendation | None = None
+
+    @property
+    def worst(self):
+        return worst(self.findings)
+
+    @property
+    def bad_news(self) -> bool:
+        """Error-level findings: exit status 1."""
+        w = self.worst
+        return w is not None and w.rank >= 2
+
+
+def check_arch(machine: Machine) -> None:
+    if machine.arch != "x86_64":
+        raise PlanError(f"not planned: {machine.arch} (the tables describe a {machine.arch} machine; the planner "
+                        "models x86-64 Linux) - 'sratplan decode' checks the tables themselves")
+
+
+def run(machine: Machine, *, advise: bool = True, options: bool = True) -> Report:
+    """Plan ``machine``: boot, layout, findings, verdict and (``advise``) the
+    recommended command line, each proposal checked by planning it."""
+    check_arch(machine)
+    trace = boot(machine)
+    plan = project(machine, trace)
+    found = tuple(findings_mod.collect(machine, trace, plan))
+    verdict = decide(plan, found, kaslr_nodes=trace.kaslr.nodes if trace.kaslr else None)
+    rec = None
+    if advise:
+        rec = recommend(machine, plan, found, verdict, lambda c: with_cmdline(machine, c), options=options)
+    return Report(machine=machine, plan=plan, findings=found, verdict=verdict, recommendation=rec)
+
+
+def with_cmdline(machine: Machine, cmdline: str, *, advise: bool = False, options: bool = True) -> Report:
+    """The same machine planned with another command line."""
+    return run(machine_with_cmdline(machine, cmdline), advise=advise, options=options)
