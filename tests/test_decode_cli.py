@@ -57,7 +57,7 @@ def test_zero_length_exit_status_and_finding(capsys):
     rc = main(["decode", str(DELL)])
     out = capsys.readouterr().out
     assert rc == 1
-    assert "SRATZeroLengthSubtable" in out and "\nInvalid zero length subtable\n" in out
+    assert "SRAT_ZERO_LENGTH_SUBTABLE" in out and "\nInvalid zero length subtable\n" in out
 
 
 def test_table_filter_and_markdown(capsys):
@@ -84,7 +84,7 @@ def test_unreadable_input_exit_2(tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 2
     assert "no such file" in cap.err
-    assert "SRATZeroLengthSubtable" in cap.out  # the other input is still shown
+    assert "SRAT_ZERO_LENGTH_SUBTABLE" in cap.out  # the other input is still shown
 
 
 def test_console_script_and_inputs_untouched(tmp_path):
@@ -94,7 +94,7 @@ def test_console_script_and_inputs_untouched(tmp_path):
     before = sorted(p.name for p in src.iterdir())
     r = subprocess.run([sys.executable, "-m", "sratplan", "decode", str(src / "SRAT")],
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 1 and "SRATZeroLengthSubtable" in r.stdout
+    assert r.returncode == 1 and "SRAT_ZERO_LENGTH_SUBTABLE" in r.stdout
     assert sorted(p.name for p in src.iterdir()) == before
     assert (src / "SRAT").read_bytes() == DELL.read_bytes()
 

@@ -35,26 +35,26 @@ def _e820_findings(name):
     return [(f.code, f.severity.value, (f.where or "").rsplit(":", 1)[-1]) for f in t.findings], t
 
 
-# file -> findings it must produce (exactly these; SRATMemorylessDomain is
+# file -> findings it must produce (exactly these; SRAT_MEMORYLESS_DOMAIN is
 # the honest consequence when the damage hides PXM 1's memory)
 TABLE_CASES = {
-    "srat-length-larger.bin": {("SRATLengthMismatch", E, 4)},
-    "srat-length-smaller.bin": {("SRATLengthMismatch", W, 4), ("SRATMemorylessDomain", I, 64)},
-    "srat-zero-length-mid.bin": {("SRATZeroLengthSubtable", E, 120), ("SRATMemorylessDomain", I, 64)},
-    "srat-zero-length-first.bin": {("SRATZeroLengthSubtable", E, 48)},
-    "srat-subtable-past-end.bin": {("SRATSubtableTruncated", E, 160), ("SRATMemorylessDomain", I, 64)},
-    "srat-trailing-stub.bin": {("SRATTrailingBytes", I, 200)},
-    "srat-unknown-type.bin": {("SRATUnknownSubtable", W, 80)},
-    "srat-future-revision.bin": {("SRATSubtableTooLong", W, 160)},
-    "srat-bad-checksum.bin": {("SRATBadChecksum", W, 9)},
-    "srat-overlap.bin": {("SRATMemoryOverlapCrossDomain", W, 120), ("SRATMemoryOverlap", W, 160)},
-    "srat-wraparound.bin": {("SRATRangeOverflow", E, 200)},
-    "srat-pxm-over-255-rev1.bin": {("SRATPxmTruncated", W, 120)},
+    "srat-length-larger.bin": {("SRAT_LENGTH_MISMATCH", E, 4)},
+    "srat-length-smaller.bin": {("SRAT_LENGTH_MISMATCH", W, 4), ("SRAT_MEMORYLESS_DOMAIN", I, 64)},
+    "srat-zero-length-mid.bin": {("SRAT_ZERO_LENGTH_SUBTABLE", E, 120), ("SRAT_MEMORYLESS_DOMAIN", I, 64)},
+    "srat-zero-length-first.bin": {("SRAT_ZERO_LENGTH_SUBTABLE", E, 48)},
+    "srat-subtable-past-end.bin": {("SRAT_SUBTABLE_TRUNCATED", E, 160), ("SRAT_MEMORYLESS_DOMAIN", I, 64)},
+    "srat-trailing-stub.bin": {("SRAT_TRAILING_BYTES", I, 200)},
+    "srat-unknown-type.bin": {("SRAT_UNKNOWN_SUBTABLE", W, 80)},
+    "srat-future-revision.bin": {("SRAT_SUBTABLE_TOO_LONG", W, 160)},
+    "srat-bad-checksum.bin": {("SRAT_BAD_CHECKSUM", W, 9)},
+    "srat-overlap.bin": {("SRAT_MEMORY_OVERLAP_CROSS_DOMAIN", W, 120), ("SRAT_MEMORY_OVERLAP", W, 160)},
+    "srat-wraparound.bin": {("SRAT_RANGE_OVERFLOW", E, 200)},
+    "srat-pxm-over-255-rev1.bin": {("SRAT_PXM_TRUNCATED", W, 120)},
     "srat-2049-memory-entries.bin": set(),
     "srat-padded-disabled.bin": set(),
     "srat-binary-creator-id.bin": set(),
-    "dsl-length-mismatch.dsl": {("RawDataLengthMismatch", E, None)},
-    "acpidump-missing-tables.txt": {("TableUndecodable", E, None)},
+    "dsl-length-mismatch.dsl": {("RAW_DATA_LENGTH_MISMATCH", E, None)},
+    "acpidump-missing-tables.txt": {("TABLE_UNDECODABLE", E, None)},
 }
 
 

@@ -51,7 +51,7 @@ def test_error_findings_exit_1(capsys):
     rc, out, err = run(["--example", "dell-precision-malformed", "--format", "json"], capsys)
     assert rc == 1
     codes = {f["code"] for f in json.loads(out)["findings"]}
-    assert "SRAT_NOT_USED" in codes and "SRATZeroLengthSubtable" in codes
+    assert "SRAT_NOT_USED" in codes and "SRAT_ZERO_LENGTH_SUBTABLE" in codes
 
 
 def test_usage_and_input_errors_exit_2(capsys, tmp_path):

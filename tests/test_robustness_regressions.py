@@ -24,7 +24,7 @@ G = 1 << 30
 
 
 def _overlap_findings(t):
-    return [f for f in t.findings if f.code.startswith("SRATMemoryOverlap")]
+    return [f for f in t.findings if f.code.startswith("SRAT_MEMORY_OVERLAP")]
 
 
 def test_overlaps_of_a_padded_table_are_capped_and_counted():
@@ -41,7 +41,7 @@ def test_overlaps_of_a_padded_table_are_capped_and_counted():
 def test_overlaps_below_the_cap_are_all_listed():
     t = decode(build.srat([build.mem(0, 0, 4 * G), build.mem(1, 2 * G, 4 * G), build.mem(0, 3 * G, G)]))
     codes = [f.code for f in _overlap_findings(t)]
-    assert codes == ["SRATMemoryOverlapCrossDomain", "SRATMemoryOverlap", "SRATMemoryOverlapCrossDomain"]
+    assert codes == ["SRAT_MEMORY_OVERLAP_CROSS_DOMAIN", "SRAT_MEMORY_OVERLAP", "SRAT_MEMORY_OVERLAP_CROSS_DOMAIN"]
 
 
 def test_sections_beyond_max_physmem_are_not_present():

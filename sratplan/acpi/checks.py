@@ -56,10 +56,10 @@ def check_table(t: m.Table) -> list[Finding]:
     present = len(t.raw)
     if h.length != present:
         if h.length > present:
-            out.append(_f(f"{sig}LengthMismatch", E,
+            out.append(_f(f"{sig}_LENGTH_MISMATCH", E,
                           f"header Table Length is {h.length} but only {present} bytes are present", sig, 4))
         else:
-            out.append(_f(f"{sig}LengthMismatch", W,
+            out.append(_f(f"{sig}_LENGTH_MISMATCH", W,
                           f"{present - h.length} byte(s) beyond the header's Table Length ({h.length}) "
                           f"are ignored", sig, 4))
     if sum(t.raw[:min(h.length, present)]) & 0xFF:
@@ -69,7 +69,7 @@ def check_table(t: m.Table) -> list[Finding]:
         # (drivers/acpi/tables.c:acpi_locate_initial_tables), so SRAT/SLIT are
         # still used for NUMA; the full verification after early boot
         # (acpi_reallocate_root_table) then uninstalls the table.
-        out.append(_f(f"{sig}BadChecksum", W,
+        out.append(_f(f"{sig}_BAD_CHECKSUM", W,
                       f"checksum 0x{h.checksum:02x} is wrong (0x{want:02x} would make the bytes sum to 0); "
                       f"early boot still uses the table unless acpi_force_table_verification is given",
                       sig, 9))
@@ -87,10 +87,10 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
     sig = "SRAT"
     rev = t.revision
     if len(t.raw) >= 48 and t.table_revision != 1:
-        out.append(_f("SRATBadTableRevision", W,
+        out.append(_f("SRAT_BAD_TABLE_REVISION", W,
                       f"Table Revision is {t.table_revision}; ACPI requires 1", sig, 36))
     if len(t.raw) >= 48 and t.reserved:
-        out.append(_f("SRATReservedNonZero", W, f"header Reserved is {_hex(t.reserved)}", sig, 40,
+        out.append(_f("SRAT_RESERVED_NON_ZERO", W, f"header Reserved is {_hex(t.reserved)}", sig, 40,
                       "Reserved"))
     cpu_pxm: dict[int, int] = {}
     mem_pxm: dict[int, int] = {}
@@ -108,70 +108,70 @@ def _check_srat(t: m.SratTable) -> list[Finding]:
             continue
         if s.length > known:
             if isinstance(s, m.SratCpuAffinity):
-                out.append(_f("SRATSubtableTooLong", E,
+                out.append(_f("SRAT_SUBTABLE_TOO_LONG", E,
                               f"Local APIC affinity is {s.length} bytes, not 16: Linux calls bad_srat() "
                               f"and ignores the whole SRAT (x86 acpi_numa_processor_affinity_init)",
                               sig, s.offset))
             else:
-                out.append(_f("SRATSubtableTooLong", W,
+                out.append(_f("SRAT_SUBTABLE_TOO_LONG", W,
                               f"{cls.__name__} is {s.length} bytes, {known} known; the extra "
                               f"{s.length - known} bytes are kept undecoded", sig, s.offset))
         if undefined is not None and s.flags & undefined:
-            out.append(_f("SRATReservedBitsNonZero", W,
+            out.append(_f("SRAT_RESERVED_BITS_NON_ZERO", W,
                           f"{cls.__name__} flags {_hex(s.flags)} set reserved bit(s) "
                           f"{_hex(s.flags & undefined)}", sig, s.offset, "Flags"))
         for name in reserved:
             v = getattr(s, name)
             if v:
-                out.append(_f("SRATReservedNonZero", W, f"{cls.__name__} {name} is {_hex(v)}",
+                out.append(_f("SRAT_RESERVED_NON_ZERO", W, f"{cls.__name__} {name} is {_hex(v)}",
                               sig, s.offset, name))
         if kind == _OTHER_CPU:
             if s.flags & 1:  # enabled
                 cpu_pxm.setdefault(s.proximity_domain, s.offset)
         elif kind == _LAPIC:
             if s.proximity_domain_hi and rev < 2:
-                out.append(_f("SRATPxmTruncated", W,
+                out.append(_f("SRAT_PXM_TRUNCATED", W,
                               f"Proximity Domain High is {_hex(s.proximity_domain_hi)} but the SRAT "
                               f"revision is {rev}: Linux uses only the low 8 bits", sig, s.offset))
             if s.enabled:
                 cpu_pxm.setdefault(s.pxm(rev), s.offset)
         elif kind == _MEMORY:
             if rev <= 1 and s.proximity_domain > 0xFF:
-                out.append(_f("SRATPxmTruncated", W,
+                out.append(_f("SRAT_PXM_TRUNCATED", W,
                               f"memory Proximity Domain {s.proximity_domain} in a revision-{rev} SRAT: "
                               f"Linux masks it to {s.proximity_domain & 0xFF}", sig, s.offset))
             if s.enabled:
                 if s.address_length == 0:
-                    out.append(_f("SRATEmptyMemoryRange", W,
+                    out.append(_f("SRAT_EMPTY_MEMORY_RANGE", W,
                                   f"enabled memory range at {_hex(s.base_address)} has length 0 "
                                   f"(Linux counts the entry but adds no memory)", sig, s.offset))
                 elif s.end > 1 << 64:
-                    out.append(_f("SRATRangeOverflow", E,
+                    out.append(_f("SRAT_RANGE_OVERFLOW", E,
                                   f"memory range {_hex(s.base_address)}+{_hex(s.address_length)} wraps "
                                   f"past 2^64 (Linux: 'invalid memblk', ignored)", sig, s.offset))
                 else:
                     ranges.append(s)
                 if s.hot_pluggable and s.non_volatile:
-                    out.append(_f("SRATHotplugNonVolatile", W,
+                    out.append(_f("SRAT_HOTPLUG_NON_VOLATILE", W,
                                   f"range {_hex(s.base_address)}-{_hex(s.end - 1)} is both Hot Pluggable "
                                   f"and Non-Volatile", sig, s.offset))
                 mem_pxm.setdefault(s.pxm(rev), s.offset)
             elif s.base_address or s.address_length:
-                out.append(_f("SRATDisabledRange", W,
+                out.append(_f("SRAT_DISABLED_RANGE", W,
                               f"disabled memory entry carries a range {_hex(s.base_address)}-"
                               f"{_hex(s.base_address + s.address_length - 1)} (ignored by Linux)",
                               sig, s.offset))
     out += _overlaps(ranges, rev)
     for pxm, off in sorted(cpu_pxm.items()):
         if pxm not in mem_pxm:
-            out.append(_f("SRATMemorylessDomain", INFO,
+            out.append(_f("SRAT_MEMORYLESS_DOMAIN", INFO,
                           f"proximity domain {pxm} has CPUs but no enabled memory", sig, off, f"PXM {pxm}"))
     for pxm, off in sorted(mem_pxm.items()):
         if pxm not in cpu_pxm:
-            out.append(_f("SRATCpulessDomain", INFO,
+            out.append(_f("SRAT_CPULESS_DOMAIN", INFO,
                           f"proximity domain {pxm} has memory but no enabled CPU", sig, off, f"PXM {pxm}"))
-    if not mem_pxm and not any(f.code == "SRATZeroLengthSubtable" for f in t.findings):
-        out.append(_f("SRATNoMemory", W,
+    if not mem_pxm and not any(f.code == "SRAT_ZERO_LENGTH_SUBTABLE" for f in t.findings):
+        out.append(_f("SRAT_NO_MEMORY", W,
                       "no enabled memory affinity entry: Linux does not use this SRAT for NUMA", sig))
     return out
 
@@ -193,11 +193,11 @@ def _overlaps(ranges, rev):
                 return out + _count_rest(s, len(active) - i, rs[k + 1:], active + [s])
             lo, hi = s.base_address, min(a.end, s.end)
             if a.pxm(rev) == s.pxm(rev):
-                out.append(_f("SRATMemoryOverlap", W,
+                out.append(_f("SRAT_MEMORY_OVERLAP", W,
                               f"memory ranges at 0x{a.offset:x} and 0x{s.offset:x} of PXM {s.pxm(rev)} overlap "
                               f"in [{_hex(lo)}-{_hex(hi - 1)}]", "SRAT", s.offset))
             else:
-                out.append(_f("SRATMemoryOverlapCrossDomain", W,
+                out.append(_f("SRAT_MEMORY_OVERLAP_CROSS_DOMAIN", W,
                               f"PXM {a.pxm(rev)} range at 0x{a.offset:x} overlaps PXM {s.pxm(rev)} range at "
                               f"0x{s.offset:x} in [{_hex(lo)}-{_hex(hi - 1)}]; if both hold RAM Linux "
                               f"rejects the NUMA layout (numa_cleanup_meminfo)", "SRAT", s.offset))
@@ -216,7 +216,7 @@ def _count_rest(at, pairs, rest, active):
             heapq.heappop(ends)
         pairs += len(ends)
         heapq.heappush(ends, s.end)
-    return [_f("SRATMemoryOverlap", W,
+    return [_f("SRAT_MEMORY_OVERLAP", W,
                f"{pairs} more overlapping pair(s) of memory ranges from 0x{at.offset:x} on are not listed "
                f"(only the first {MAX_OVERLAP_FINDINGS} pairs are)", "SRAT", at.offset)]
 
@@ -225,20 +225,20 @@ def _check_slit(t: m.SlitTable) -> list[Finding]:
     out = []
     bad_diag = [i for i, row in enumerate(t.entry) if i < len(row) and row[i] != 10]
     if bad_diag:
-        out.append(_f("SLITBadDiagonal", E,
+        out.append(_f("SLIT_BAD_DIAGONAL", E,
                       f"self-distance is not 10 for localit{'y' if len(bad_diag) == 1 else 'ies'} "
                       f"{', '.join(map(str, bad_diag[:8]))}: Linux ignores the SLIT (slit_valid)", "SLIT", 44))
     low = [(i, j) for i, row in enumerate(t.entry) for j, d in enumerate(row) if i != j and d <= 10]
     if low:
         i, j = low[0]
-        out.append(_f("SLITBadDistance", E,
+        out.append(_f("SLIT_BAD_DISTANCE", E,
                       f"{len(low)} off-diagonal distance(s) are <= 10 (first: {i}->{j} = {t.entry[i][j]}): "
                       f"Linux ignores the SLIT (slit_valid)", "SLIT", 44 + i * t.locality_count + j))
     asym = [(i, j) for i, row in enumerate(t.entry) for j in range(i + 1, len(row))
             if j < len(t.entry) and row[j] != t.entry[j][i]]
     if asym:
         i, j = asym[0]
-        out.append(_f("SLITAsymmetric", INFO, f"{len(asym)} pair(s) have different distances each way "
+        out.append(_f("SLIT_ASYMMETRIC", INFO, f"{len(asym)} pair(s) have different distances each way "
                       f"(first: {i}<->{j})", "SLIT", 44 + i * t.locality_count + j))
     return out
 
@@ -247,7 +247,7 @@ def _check_cedt(t: m.CedtTable) -> list[Finding]:
     out = []
     for s in t.subtables:
         if isinstance(s, m.CedtCfmws) and s.window_size == 0:
-            out.append(_f("CEDTEmptyWindow", W, "CFMWS window of size 0", "CEDT", s.offset))
+            out.append(_f("CEDT_EMPTY_WINDOW", W, "CFMWS window of size 0", "CEDT", s.offset))
     return out
 
 
@@ -285,15 +285,15 @@ def check_tables(tables) -> list[Finding]:
     if isinstance(slit, m.SlitTable) and pxms:
         beyond = sorted(p for p in pxms if p >= slit.locality_count)
         if beyond:
-            out.append(_f("SLITDomainMismatch", W,
+            out.append(_f("SLIT_DOMAIN_MISMATCH", W,
                           f"SLIT has {slit.locality_count} localities but SRAT uses PXM "
                           f"{', '.join(map(str, beyond[:8]))}: those domains get no distances", "SLIT", 36))
         elif slit.locality_count > max(pxms) + 1:
-            out.append(_f("SLITDomainMismatch", INFO,
+            out.append(_f("SLIT_DOMAIN_MISMATCH", INFO,
                           f"SLIT has {slit.locality_count} localities, SRAT's highest PXM is {max(pxms)}",
                           "SLIT", 36))
     if isinstance(msct, m.MsctTable) and pxms and max(pxms) > msct.max_proximity_domains:
-        out.append(_f("MSCTDomainMismatch", W,
+        out.append(_f("MSCT_DOMAIN_MISMATCH", W,
                       f"MSCT Max Proximity Domains is {msct.max_proximity_domains} but SRAT uses PXM "
                       f"{max(pxms)}", "MSCT", 40))
     return out

@@ -211,7 +211,7 @@ def _decode_in_source(data, path, where, findings, **kw):
     try:
         t = decode(data, path=path)
     except SratplanError as e:
-        findings.append(_f("TableUndecodable", "error", f"{where}: {getattr(e, 'reason', e)}",
+        findings.append(_f("TABLE_UNDECODABLE", "error", f"{where}: {getattr(e, 'reason', e)}",
                                 where=where))
         return None
     return _with(t, **kw)
@@ -240,7 +240,7 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
                               address=addr or None, instance=counts[key])
         if t is not None:
             if t.signature != key and key != "RSDP":
-                findings.append(_f("TableSignatureMismatch", "warning",
+                findings.append(_f("TABLE_SIGNATURE_MISMATCH", "warning",
                                         f"{where}: block is labelled {sig} but the table says {t.signature}",
                                         where=where))
             tables.append(t)
@@ -277,7 +277,7 @@ def _read_dsl(path, text: str) -> TableSet:
         if sec:
             seen_sections.add(sec[0])
         if len(blob) != want:
-            findings.append(_f("RawDataLengthMismatch", "error",
+            findings.append(_f("RAW_DATA_LENGTH_MISMATCH", "error",
                                     f"{where}: Raw Table Data says {want} bytes, the hex block has {len(blob)}",
                                     where=where))
         sig = blob[:4].decode("latin-1")
@@ -288,10 +288,10 @@ def _read_dsl(path, text: str) -> TableSet:
             tables.append(t)
     for si, name in sections:
         if si not in seen_sections:
-            findings.append(_f("TableWithoutRawData", "info",
+            findings.append(_f("TABLE_WITHOUT_RAW_DATA", "info",
                                     f"{name} (line {si + 1}) has no Raw Table Data block; not decoded",
                                     where=name))
-    if not tables and not any(f.code == "TableUndecodable" for f in findings):
+    if not tables and not any(f.code == "TABLE_UNDECODABLE" for f in findings):
         raise ParseError("no Raw Table Data block found", path=path)
     return _finish(path, "dsl", tables, findings)
 
@@ -316,10 +316,10 @@ def _read_dir(path) -> TableSet:
         try:
             data = _read(fp)
         except InputError as e:
-            findings.append(_f("TableUnreadable", "error", str(e), where=name))
+            findings.append(_f("TABLE_UNREADABLE", "error", str(e), where=name))
             continue
         if not data:
-            findings.append(_f("TableUndecodable", "info", f"{name}: empty file", where=name))
+            findings.append(_f("TABLE_UNDECODABLE", "info", f"{name}: empty file", where=name))
             continue
         t = _decode_in_source(data, fp, name, findings)
         if t is None:

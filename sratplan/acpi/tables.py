@@ -179,7 +179,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             raise LimitError(f"more than {MAX_SUBTABLES} subtables", table=sig, offset=off, field="Length")
         typ, ln = parse_hdr(data, off)
         if ln == 0:
-            finds.append(_f(f"{sig}ZeroLengthSubtable", "error",
+            finds.append(_f(f"{sig}_ZERO_LENGTH_SUBTABLE", "error",
                             f"subtable of type {typ} at 0x{off:x} has length 0: the walk stops here "
                             f"(Linux: 'Invalid zero length', the rest of the table is never read)", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=0, raw=data[off:off + hsize],
@@ -187,7 +187,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             off += hsize
             break
         if off + ln > end:
-            finds.append(_f(f"{sig}SubtableTruncated", "error",
+            finds.append(_f(f"{sig}_SUBTABLE_TRUNCATED", "error",
                             f"subtable of type {typ} at 0x{off:x} claims {ln} bytes but the table ends "
                             f"{end - off} bytes later", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:end],
@@ -196,7 +196,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             break
         cls = known_classes.get(typ)
         if cls is None:
-            finds.append(_f(f"{sig}UnknownSubtable", "warning",
+            finds.append(_f(f"{sig}_UNKNOWN_SUBTABLE", "warning",
                             f"unknown subtable type {typ} ({ln} bytes) at 0x{off:x} kept raw", sig, off))
             subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
                                           header_layout=header_layout))
@@ -205,7 +205,7 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
             if need is None:
                 need = _need[cls] = sum(f[1] for f in cls.LAYOUT)
             if ln < need:
-                finds.append(_f(f"{sig}SubtableTooShort", "error",
+                finds.append(_f(f"{sig}_SUBTABLE_TOO_SHORT", "error",
                                 f"{cls.__name__} at 0x{off:x} is {ln} bytes, at least {need} expected",
                                 sig, off))
                 subs.append(m.UnknownSubtable(offset=off, type=typ, length=ln, raw=data[off:off + ln],
@@ -219,10 +219,10 @@ def _walk(data, hdr, start, hsize, parse_hdr, decode_one, sig, known_classes, he
 def _finish(cls, data, hdr, path, subs, finds, off, **kw):
     end = _end(data, hdr)
     trailing = data[off:end] if off < end else b""
-    stopped = any(f.code.endswith(("ZeroLengthSubtable", "SubtableTruncated")) for f in finds)
+    stopped = any(f.code.endswith(("_ZERO_LENGTH_SUBTABLE", "_SUBTABLE_TRUNCATED")) for f in finds)
     if trailing and not stopped:
         sig = hdr.signature
-        finds.append(_f(f"{sig}TrailingBytes", "warning" if len(trailing) > 2 else "info",
+        finds.append(_f(f"{sig}_TRAILING_BYTES", "warning" if len(trailing) > 2 else "info",
                         f"{len(trailing)} byte(s) at 0x{off:x} after the last subtable are not part of any "
                         f"subtable", sig, off))
     return cls(signature=hdr.signature, header=hdr, raw=data, path=path, subtables=tuple(subs),
@@ -246,7 +246,7 @@ def _decode_srat(data, hdr, path):
     sig = "SRAT"
     finds = []
     if len(data) < 48 or hdr.length < 48:
-        finds.append(_f("SRATTooShort", "error",
+        finds.append(_f("SRAT_TOO_SHORT", "error",
                         "table is shorter than the 48-byte SRAT header", sig, 36))
     trev, rsv = _fixed(data, hdr, _SRAT_FIXED, 36)
     cs = None
@@ -277,7 +277,7 @@ def _decode_slit(data, hdr, path):
         for i in range(nrows):
             rows.append(tuple(data[44 + i * n:44 + (i + 1) * n]))
         if nrows < n:
-            finds.append(_f("SLITTooShort", "error",
+            finds.append(_f("SLIT_TOO_SHORT", "error",
                             f"{n} localities need {n * n} matrix bytes, the table has {avail}", sig, 44))
         off = 44 + nrows * n
     else:
@@ -295,7 +295,7 @@ def _decode_msct(data, hdr, path):
     finds = []
     start = pofs
     if pofs < 56:
-        finds.append(_f("MSCTBadProximityOffset", "error",
+        finds.append(_f("MSCT_BAD_PROXIMITY_OFFSET", "error",
                         f"Proximity Offset 0x{pofs:x} points inside the fixed header; "
                         f"proximity structures read from 0x38", sig, 36))
         start = 56
@@ -307,7 +307,7 @@ def _decode_msct(data, hdr, path):
     subs, f2, off = _walk(data, hdr, start, 2, _srat_hdr, one, sig, _MsctAny(), m.MsctProximity.LAYOUT[:2])
     gap = data[56:start] if start > 56 else b""
     if gap:
-        finds.append(_f("MSCTGap", "warning", f"{len(gap)} bytes between the header and the "
+        finds.append(_f("MSCT_GAP", "warning", f"{len(gap)} bytes between the header and the "
                         f"proximity structures", sig, 56))
     return _finish(m.MsctTable, data, hdr, path, subs, finds + f2, max(off, start),
                    proximity_offset=pofs, max_proximity_domains=maxpd, max_clock_domains=maxcd,
@@ -337,7 +337,7 @@ def _decode_cedt(data, hdr, path):
             targets = struct.unpack_from(f"<{n}I", data, off + base)
             sub = construct_decode(cls, cs.AcpiCedtCfmws, data, off, ln, targets=tuple(targets))
             if sub.ways is not None and sub.ways != n:
-                f.append(_f("CEDTCfmwsTargetCount", "error",
+                f.append(_f("CEDT_CFMWS_TARGET_COUNT", "error",
                             f"CFMWS at 0x{off:x}: Interleave Members {sub.interleave_ways} means "
                             f"{sub.ways} target(s) but the structure holds {n}", sig, off))
             return sub
@@ -367,7 +367,7 @@ def _decode_hmat(data, hdr, path):
             room = (ln - base)
             need = 4 * mi + 4 * ti + 2 * mi * ti
             if need > room:
-                f.append(_f("HMATStructureTooShort", "error",
+                f.append(_f("HMAT_STRUCTURE_TOO_SHORT", "error",
                             f"locality structure at 0x{off:x} needs {need} bytes of lists, has {room}",
                             sig, off))
             p = off + base
@@ -387,7 +387,7 @@ def _decode_hmat(data, hdr, path):
             room = ln - base
             nh = min(head.number_of_smbios_handles, room // 2)
             if nh < head.number_of_smbios_handles:
-                f.append(_f("HMATStructureTooShort", "error",
+                f.append(_f("HMAT_STRUCTURE_TOO_SHORT", "error",
                             f"cache structure at 0x{off:x} lists {head.number_of_smbios_handles} SMBIOS "
                             f"handles, room for {nh}", sig, off))
             return m.replace(head, smbios_handles=struct.unpack_from(f"<{nh}H", data, off + base))

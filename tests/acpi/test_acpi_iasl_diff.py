@@ -45,7 +45,7 @@ def test_dell_zero_length_same_entries_as_iasl():
     text = (DSL / "srat" / (path.name + ".dsl")).read_text()
     assert "Invalid zero length subtable" in text
     t = decode(path.read_bytes())
-    codes = [f for f in t.findings if f.code == "SRATZeroLengthSubtable"]
+    codes = [f for f in t.findings if f.code == "SRAT_ZERO_LENGTH_SUBTABLE"]
     assert len(codes) == 1 and codes[0].offset == 0x1148
     listing = parse_listing(text)
     # iasl shows the type/length of the zero-length entry and nothing after it;

@@ -70,7 +70,7 @@ def test_dell_second_srat_and_instances():
     ts = read_tables(REAL / "acpidump" / "Dell_Precision-Tower-5810_998589835EA1.noaml.decoded.txt")
     s1, s2 = ts.all("SRAT")
     assert (s1.instance, s2.instance, s2.name) == (1, 2, "SRAT2")
-    assert any(f.code == "SRATZeroLengthSubtable" for f in s1.findings)
+    assert any(f.code == "SRAT_ZERO_LENGTH_SUBTABLE" for f in s1.findings)
     assert not [f for f in s2.findings if f.severity.value == "error"]
     assert ts.get("SRAT") is s1
 
@@ -143,4 +143,4 @@ def test_undecodable_table_in_dump_is_a_finding(tmp_path):
     p = tmp_path / "d.txt"
     p.write_text("SRAT @ 0x0\n    0000: 53 52 41 54 10 00 00 00\n\n")
     ts = read_tables(p)
-    assert len(ts) == 0 and [f.code for f in ts.findings] == ["TableUndecodable"]
+    assert len(ts) == 0 and [f.code for f in ts.findings] == ["TABLE_UNDECODABLE"]
