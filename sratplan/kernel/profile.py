@@ -1,5 +1,5 @@
 """Kernel profiles: the constants and behaviour switches of each kernel
-version sratplan models (5.10, 6.1, 6.12, 7.2).
+version sratplan models (5.10-seed, 5.10, 6.1, 6.12, 7.2).
 
 Modules that model kernel code never test a version number; they ask the
 profile.  Each number below says where it came from (kernel source file or a
@@ -17,7 +17,7 @@ MAX_NUMNODES_DEBIAN = 1024  # CONFIG_NODES_SHIFT=10 on Debian amd64 (all four ke
 
 @record(frozen=True)
 class KernelProfile:
-    name: str                    # "5.10", "6.1", "6.12", "7.2"
+    name: str                    # "5.10-seed", "5.10", "6.1", "6.12", "7.2"
     release: str                 # the Debian kernel the captures came from
     version: tuple[int, int]
 
@@ -26,8 +26,13 @@ class KernelProfile:
     # (Not what the trees do: the memblock model uses memblock_add_nid,
     # memblock_reserve_nid and nid_none below, read from each source tree.)
     default_nid: int = MAX_NUMNODES_DEBIAN
-    # Mainline before 5.11: a bottom-up search starts above the end of the kernel
-    # image and falls back to top-down (removed in 5.11; 5.10.223 has the removal).
+    # Mainline 3.13-5.10 (memblock_find_in_range_node, "mm/memblock.c: introduce
+    # bottom-up allocation mode"): a bottom-up search with end > __pa_symbol(_end)
+    # first tries [max(start, _end), end) bottom-up; if that finds nothing it
+    # WARN_ONCEs "memblock: bottom-up allocation failed, memory hotremove may be
+    # affected" and searches [start, end) top-down; end <= _end goes top-down
+    # straight away.  Removed by 2dcb39645441 (5.11-rc7), backported to 5.10.15,
+    # 5.4.97, 4.19.175 and 4.9.258; 5.10.223 has the removal.
     bottom_up_above_kernel: bool = False
     # Flag values printed in dumps (include/linux/memblock.h).
     flag_hotplug: int = 0x1
@@ -155,6 +160,35 @@ class KernelProfile:
 
 
 PROFILES: dict[str, KernelProfile] = {
+    # Debian's 5.10.223 source with 2dcb39645441 reverted, built with gcc 12
+    # (fixtures/kernel/5.10-seed/README.md).  Same config, so the same request
+    # sizes as 5.10 in every capture (trampoline, brk, pg_data_t, percpu,
+    # swiotlb); only the image is smaller.  Measured from fixtures/kernel/5.10-seed:
+    "5.10-seed": KernelProfile(name="5.10-seed", release="5.10.223-seed (Debian 5.10.223 source, kernel_end rule "
+                               "restored, gcc 12)", version=(5, 10),
+                               # movable_node boots: trampoline top-down at 0x99000 (its window
+                               # [0, 1M) ends below _end), the SLIT copy just above _end (r03)
+                               bottom_up_above_kernel=True, cfmws_fake_nodes=False,
+                               empty_type_dummy_region=True, mirror_needs_kernelcore_mirror=False,
+                               valid_zones_rule="memmap", setup_style="5.10",
+                               # c02: memblock_reserve [0x3e00000-0x3e0cfff] setup_arch (reserve_brk)
+                               brk_reserve_size=0xd000,
+                               # c02 truth.json kernel_image.memblock_reserve [0x1000000, 0x3e00000)
+                               kernel_reserve_size=0x2E00000,
+                               # c02 kernel_image.image end 0x3e2c000 (_end) - 0x3e00000
+                               image_end_after_reserve=0x2c000,
+                               # c02: reserve_real_mode [0x99000-0x9efff]
+                               trampoline_size=0x6000, pgt_buf_pages=12,
+                               memoryless_pgdat_in_free_area_init=False,
+                               # c02: "percpu: Embedded 63 pages/cpu"
+                               percpu_pages_per_cpu=63,
+                               # c02: swiotlb_init_with_tbl requests 131072 + 262144 bytes
+                               swiotlb_meta_bytes=393216,
+                               # c02: "Freeing unused decrypted memory: 2036K", "... (initmem) memory:
+                               # 2664K", "(text/rodata gap) 2040K", "(rodata/data gap) 2016K",
+                               # "SMP alternatives memory: 32K"
+                               image_freed_bytes=(2036 + 2664 + 2040 + 2016 + 32) << 10,
+                               node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "5.10": KernelProfile(name="5.10", release="5.10.223 (Debian 5.10.0-32-amd64)", version=(5, 10),
                           # 5.10.223 carries the 5.11 removal of the kernel_end rule
                           # (mm/memblock.c:memblock_find_in_range_node has none), and the

@@ -120,7 +120,10 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
 
     text, rend = loader.kernel_text, loader.kernel_reserve_end
     brk_end = rend + p.brk_reserve_size
-    image_end = rend + p.image_end_after_reserve
+    image_end = rend + p.image_end_after_reserve      # __pa_symbol(_end)
+    # memblock_find_in_range_node() reads __pa_symbol(_end) for the pre-5.11
+    # rule (profile.bottom_up_above_kernel)
+    mb.kernel_end = image_end
     bios = loader.bios_start if loader.bios_start is not None else bios_start_from_e820(e820.firmware)
 
     # --- early_reserve_memory() (before memblock=debug is parsed: never logged)
