@@ -221,7 +221,7 @@ def build_audit_parser():
     p.add_argument("--cmdline", metavar="STR",
                    help="plan every machine with this command line (default: each machine's own, "
                         "and the recommended one for the Movable column)")
-    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10, 6.1, 6.12 or 7.2 (default: newest)")
+    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10-seed, 5.10, 6.1, 6.12 or 7.2 (default: newest)")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     return p
 

@@ -14,7 +14,7 @@ import re
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
 from .kernel.cmdline import KernelCmdline, parse_cmdline
-from .kernel.profile import KernelProfile, get_profile, profile_for_release
+from .kernel.profile import KernelProfile, choose_profile, get_profile
 from .kernel.setup import LoaderFacts
 from .records import record
 
@@ -44,6 +44,9 @@ class Machine:
     findings: tuple = ()
     arch: str = "x86_64"
     profile_note: str | None = None
+    # when the kernel release cannot tell whether the seed-era kernel_end rule
+    # is there: the other profile to plan (kernel/profile.py:choose_profile)
+    profile_alternative: str | None = None
 
     @property
     def srat_raw(self) -> bytes | None:
@@ -186,11 +189,12 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         sources.append(f"boot facts: {boot_facts}")
 
     # kernel profile: explicit, else the boot log's release, else the newest
-    note = None
+    note = alternative = None
     if kernel is not None:
         profile = get_profile(kernel)
     elif facts is not None and getattr(facts, "kernel_release", None):
-        profile, note = profile_for_release(facts.kernel_release)
+        choice = choose_profile(facts.kernel_release)
+        profile, note, alternative = choice.profile, choice.note, choice.alternative
     else:
         profile = get_profile(None)
 
@@ -301,4 +305,4 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     return Machine(profile=profile, cmdline=cl, e820=e820_table, loader=loader, srat=srat, slit=slit,
                    cedt=cedt, msct=msct, tables=tables, assumptions=tuple(assumptions),
                    sources=tuple(sources), findings=tuple(findings), arch=guess_arch(tables),
-                   profile_note=note)
+                   profile_note=note, profile_alternative=alternative)

@@ -51,7 +51,7 @@ def build_parser(parser_cls=None):
     p.add_argument("--cmdline", metavar="STR", help="kernel command line to plan for")
     p.add_argument("--boot-facts", metavar="FILE",
                    help="boot log for loader facts only (e820, ACPI table addresses, RAMDISK, command line, CPUs)")
-    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10, 6.1, 6.12 or 7.2 (default: newest)")
+    p.add_argument("--kernel", metavar="V", help="kernel profile: 5.10-seed, 5.10, 6.1, 6.12 or 7.2 (default: newest)")
     p.add_argument("--initrd", metavar="START:SIZE", help="initrd placement")
     p.add_argument("--kernel-image", metavar="START:SIZE", help="kernel image reservation [_text, __end_of_kernel_reserve)")
     p.add_argument("--cpus", type=int, metavar="N", help="number of possible CPUs")

@@ -235,33 +235,123 @@ PROFILES: dict[str, KernelProfile] = {
 
 DEFAULT_PROFILE = "7.2"
 
+# Other names accepted by --kernel.
+PROFILE_ALIASES = {"seed": "5.10-seed", "pre-5.11": "5.10-seed"}
+
+# The releases the profiles were measured from (fixtures/kernel/*/*/dmesg.txt
+# "Linux version" lines): for these the choice is exact.
+KNOWN_RELEASES = {
+    "5.10.223-seed": "5.10-seed",
+    "5.10.0-32-amd64": "5.10",
+    "6.1.0-56-amd64": "6.1",
+    "6.12.117+deb13-amd64": "6.12",
+    "7.2.13+deb14-amd64": "7.2",
+}
+
+# Where the removal of the kernel_end rule (upstream 2dcb39645441 "memblock: do
+# not start bottom-up allocations with kernel_end", 5.11-rc7, Cc: stable) reached
+# each stable series: the first stable release carrying it, read from the
+# stable review queues of February 2021 (5.10.15-rc1, 5.4.97-rc1, 4.19.175-rc1,
+# 4.9.258-rc1 list it).  4.14.y and 4.4.y queued it in the same weeks, but at
+# which point was not checked: their releases cannot tell.  Series that were
+# end-of-life by then (3.13-4.3, 4.5-4.8, 4.10-4.13, 4.15-4.18, 5.0-5.3,
+# 5.5-5.9) never got it upstream; distributions may have backported it.
+RULE_REMOVED_IN_STABLE = {(5, 10): 15, (5, 4): 97, (4, 19): 175, (4, 9): 258}
+RULE_REMOVED_UNCHECKED = {(4, 14), (4, 4)}
+
+
+@record(frozen=True)
+class ProfileChoice:
+    """The profile picked for a kernel release, why, and -- when the release
+    string cannot tell whether the kernel still has the seed-era rule -- the
+    profile to plan as well (the other side of that question)."""
+
+    profile: KernelProfile
+    note: str
+    alternative: str | None = None     # profile name, when the choice is ambiguous
+    exact: bool = False                # the very build the profile was measured from
+
 
 def get_profile(name: str | None) -> KernelProfile:
     if name is None:
         return PROFILES[DEFAULT_PROFILE]
     try:
-        return PROFILES[name]
+        return PROFILES[PROFILE_ALIASES.get(name, name)]
     except KeyError:
         raise UsageError(f"unknown kernel profile {name!r}; choose one of {', '.join(PROFILES)}") from None
 
 
-def profile_for_release(release: str) -> tuple[KernelProfile, str]:
-    """Pick the highest profile not newer than a running kernel's release
-    string (``uname -r`` / ``Linux version`` line); the lowest if it is older
-    than all.  Returns the profile and a sentence saying what was chosen."""
+def choose_profile(release: str) -> ProfileChoice:
+    """Pick the profile whose rules a running kernel follows, from its release
+    string (``uname -r`` / the ``Linux version`` line).
+
+    5.11-6.6 -> 6.1, 6.7-6.x -> 6.12, 7.x -> 7.2.  Up to 5.10 the question is
+    whether the kernel still has the bottom-up-above-the-image rule: 5.10-seed
+    if it does, 5.10 if the removal reached it.  A stable release tells (see
+    RULE_REMOVED_IN_STABLE); a distribution's release usually does not -- its
+    "5.10.0-N", "5.4.0-N", "4.18.0-N.el8" names the ABI, not the stable point,
+    and RHEL/SLES backport selectively -- so the choice then carries the other
+    profile as ``alternative`` and the note says so."""
     import re
 
-    m = re.match(r"\s*(\d+)\.(\d+)", release)
+    rel = release.strip()
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?(.*)$", rel)
     if not m:
         p = PROFILES[DEFAULT_PROFILE]
-        return p, f"kernel release {release!r} not understood; using profile {p.name}"
+        return ProfileChoice(p, f"kernel release {release!r} not understood; using profile {p.name}")
     ver = (int(m.group(1)), int(m.group(2)))
-    ordered = sorted(PROFILES.values(), key=lambda p: p.version)
-    chosen = ordered[0]
-    for p in ordered:
-        if p.version <= ver:
-            chosen = p
-    note = f"kernel {ver[0]}.{ver[1]} -> profile {chosen.name}"
-    if ver < ordered[0].version:
-        note += " (older than every profile; using the oldest)"
-    return chosen, note
+    sub = int(m.group(3)) if m.group(3) else 0
+    suffix = m.group(4)
+    distro = bool(suffix) and not re.fullmatch(r"-rc\d+\+?", suffix)
+    head = f"kernel {ver[0]}.{ver[1]}"
+    known = KNOWN_RELEASES.get(rel)
+    if known:
+        return ProfileChoice(PROFILES[known], f"{head} -> profile {known} ({rel} is the release of the build it "
+                             "was measured from)", exact=True)
+
+    if ver >= (5, 11):
+        chosen = PROFILES["7.2" if ver >= (7, 0) else "6.12" if ver >= (6, 7) else "6.1"]
+        return ProfileChoice(chosen, f"{head} -> profile {chosen.name}")
+
+    seed, plain = "5.10-seed", "5.10"
+    point = RULE_REMOVED_IN_STABLE.get(ver)
+    older = "" if ver == (5, 10) else " (older than every profile; the closest is used)"
+    if point is not None and sub >= point:
+        return ProfileChoice(PROFILES[plain], f"{head} -> profile {plain}{older}: {ver[0]}.{ver[1]}.y removed the "
+                             f"bottom-up-above-the-image rule in {ver[0]}.{ver[1]}.{point}")
+    if not distro and ver not in RULE_REMOVED_UNCHECKED:
+        why = (f"before {ver[0]}.{ver[1]}.{point}, which removed it" if point is not None
+               else "a series the removal never reached upstream")
+        return ProfileChoice(PROFILES[seed], f"{head} -> profile {seed}{older}: still has the "
+                             f"bottom-up-above-the-image rule ({why})")
+    # the release string cannot tell
+    if point is not None and sub == 0:
+        where = (f"'{ver[0]}.{ver[1]}.0-…' names the ABI, not the {ver[0]}.{ver[1]}.y point it is built from; "
+                 f"{ver[0]}.{ver[1]}.y removed the rule in {ver[0]}.{ver[1]}.{point}")
+    elif point is not None:
+        where = (f"a distribution build of {ver[0]}.{ver[1]}.{sub} may have taken the removal "
+                 f"({ver[0]}.{ver[1]}.y has it from {ver[0]}.{ver[1]}.{point})")
+    elif ver in RULE_REMOVED_UNCHECKED:
+        where = f"{ver[0]}.{ver[1]}.y took the removal in early 2021 at a point not checked"
+    else:
+        where = (f"upstream {ver[0]}.{ver[1]} never got the removal, but a distribution kernel "
+                 "(RHEL, SLES, Ubuntu) may have backported it")
+    # A "5.10.0-N" distribution kernel (Debian bullseye's, as released) is
+    # built from a 5.10.y past 5.10.15; other undecided releases are the seed
+    # era's (RHEL 7/8, Ubuntu 18.04/20.04, SLES 15, a patched early 5.10.y)
+    chosen, alt = (plain, seed) if ver == (5, 10) and sub == 0 else (seed, plain)
+    note = (f"{head} -> profile {chosen}{older}; the release string cannot tell whether this kernel still has the "
+            f"bottom-up-above-the-image rule ({where}): profile {alt} is the alternative")
+    return ProfileChoice(PROFILES[chosen], note, alternative=alt)
+
+
+def profile_for_release(release: str) -> tuple[KernelProfile, str]:
+    """:func:`choose_profile` as (profile, sentence saying what was chosen)."""
+    c = choose_profile(release)
+    return c.profile, c.note
+
+
+def alternative_profile(release: str) -> str | None:
+    """The other profile to plan when the release string cannot tell whether
+    the kernel has the bottom-up-above-the-image rule; None when it can."""
+    return choose_profile(release).alternative
