@@ -1,7 +1,7 @@
 """Real machines the planner must predict exactly (issue 4's evidence):
 
 * the Hyper-V Gen2 sosreport (SRAT + the same boot's dmesg and /proc/zoneinfo;
-  its kernel is RHEL 4.18, planned with the nearest profile, 5.10): every
+  its kernel is RHEL 4.18, planned with the seed-era profile, 5.10-seed): every
   zone's start_pfn/spanned/present;
 * the VMware capture (SRAT + /sys/firmware/memmap + memory-block valid_zones):
   the nodes and every boot block's valid_zones.
