@@ -244,8 +244,8 @@ def _bottom_up_findings(plan, early):
            "kernel and in its node")
     if above:
         nodes = sorted({n for _, s, _ in above if (n := node_of(s)) is not None})
-        msg += "; here " + ", ".join(f"{BOTTOM_UP_WHAT.get(w, w)} {rng(s, e)}" for w, s, e in above) + \
-            " land above the image"
+        msg += "; here, above the image: " + ", ".join(f"{BOTTOM_UP_WHAT.get(w, w)} {rng(s, e)}"
+                                                       for w, s, e in above)
         if nodes:
             msg += ", in node(s) " + ", ".join(map(str, nodes))
             extra = [n for n in nodes if n != kernel_node]

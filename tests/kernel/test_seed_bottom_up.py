@@ -82,7 +82,7 @@ def test_room_above_the_image_takes_early_data_next_to_it(tables):
     codes = _codes(p)
     assert "BOTTOM_UP_FALLBACK" not in codes
     msg = codes["BOTTOM_UP_ABOVE_KERNEL"].message
-    assert "the SLIT copy (numa_distance) [0x3e2c000-0x3e2c003] land above the image, in node(s) 0" in msg
+    assert "here, above the image: the SLIT copy (numa_distance) [0x3e2c000-0x3e2c003], in node(s) 0" in msg
     assert "the real-mode trampoline [0x99000-0x9efff] goes top-down below 1 MiB" in msg
 
 
@@ -101,9 +101,9 @@ def test_kernels_with_the_removal_have_neither_finding(tables):
 @pytest.mark.parametrize("scenario, expect", [
     ("c01_hp_above4g_movable", ["the real-mode trampoline [0x99000-0x9efff] goes top-down below 1 MiB",
                                 "no such allocation lands above the image"]),
-    ("r03_real_hp_dl165g7_4n", [("direct-map page tables [0x3e2c000-0x3e2efff], the SLIT copy (numa_distance) "
-                                 "[0x3e2f000-0x3e2f00f] land above the image, in node(s) 0")]),
-    ("h01_kaslr_movable_node_rep10/rep08", ["direct-map page tables [0x17102c000-0x17102cfff] land above the image"]),
+    ("r03_real_hp_dl165g7_4n", [("above the image: direct-map page tables [0x3e2c000-0x3e2efff], the SLIT copy "
+                                 "(numa_distance) [0x3e2f000-0x3e2f00f], in node(s) 0")]),
+    ("h01_kaslr_movable_node_rep10/rep08", ["above the image: direct-map page tables [0x17102c000-0x17102cfff]"]),
 ])
 def test_finding_on_real_seed_captures(scenario, expect):
     d = FIXTURES / "5.10-seed" / scenario
