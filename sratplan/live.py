@@ -45,7 +45,7 @@ from pathlib import Path
 
 from . import pipeline
 from .errors import InputError
-from .kernel.profile import profile_for_release
+from .kernel.profile import choose_profile
 from .machine import load_machine
 from .render.json import document as plan_document
 from .units import PAGE_SIZE
@@ -415,12 +415,12 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
             assumptions.append("/proc/cmdline not readable: an empty command line assumed")
         cl = (raw or "").strip()
     kv = kernel
-    note = None
+    note = alternative = None
     if kv is None:
         rel = (_read_text(root, OSRELEASE, 256) or "").strip()
         if rel:
-            prof, note = profile_for_release(rel)
-            kv = prof.name
+            choice = choose_profile(rel)
+            kv, note, alternative = choice.profile.name, choice.note, choice.alternative
         elif boot_facts is None and read_boot_log(root) is None:
             # load_machine falls back to the newest profile; say so
             assumptions.append("kernel release unknown (no /proc/sys/kernel/osrelease or boot log): the newest "
@@ -458,6 +458,8 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
     extra = tuple(assumptions) + ((note,) if note else ())
     if extra:
         m = replace(m, assumptions=m.assumptions + extra)
+    if alternative:
+        m = replace(m, profile_alternative=alternative)
     return m
 
 

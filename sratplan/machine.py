@@ -19,7 +19,7 @@ from .firmware.e820 import E820Entry, E820Table, E820Type
 from .firmware.e820_readers import read_e820
 from .intervals import subtract_all
 from .kernel.cmdline import KernelCmdline, parse_cmdline
-from .kernel.profile import KernelProfile, get_profile, profile_for_release
+from .kernel.profile import KernelProfile, choose_profile, get_profile
 from .kernel.setup import LoaderFacts
 
 LOAD_PHYSICAL_ADDR = 16 << 20          # CONFIG_PHYSICAL_START (K1)
@@ -49,6 +49,9 @@ class Machine:
     arch: str = "x86_64"
     profile_note: str | None = None
     kernel_image_given: bool = False
+    # when the kernel release cannot tell whether the seed-era kernel_end rule
+    # is there: the other profile to plan (kernel/profile.py:choose_profile)
+    profile_alternative: str | None = None
 
     @property
     def srat_raw(self) -> bytes | None:
@@ -194,11 +197,12 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         sources.append(f"boot facts: {boot_facts}")
 
     # kernel profile: explicit, else the boot log's release, else the newest
-    note = None
+    note = alternative = None
     if kernel is not None:
         profile = get_profile(kernel)
     elif facts is not None and getattr(facts, "kernel_release", None):
-        profile, note = profile_for_release(facts.kernel_release)
+        choice = choose_profile(facts.kernel_release)
+        profile, note, alternative = choice.profile, choice.note, choice.alternative
     else:
         profile = get_profile(None)
 
@@ -306,4 +310,5 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     return Machine(profile=profile, cmdline=cl, e820=e820_table, loader=loader, srat=srat, slit=slit,
                    cedt=cedt, msct=msct, tables=tables, assumptions=tuple(assumptions),
                    sources=tuple(sources), findings=tuple(findings), arch=guess_arch(tables),
-                   profile_note=note, kernel_image_given=kernel_image is not None)
+                   profile_note=note, kernel_image_given=kernel_image is not None,
+                   profile_alternative=alternative)

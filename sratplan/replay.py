@@ -1,5 +1,6 @@
 """Replay a ``memblock=debug`` boot log through the memblock engine
-(x86-64 boots of Linux 5.10, 6.1, 6.12 and 7.x; the rules of each come from
+(x86-64 boots of Linux 5.10 -- with and without the pre-5.11 kernel_end rule --,
+6.1, 6.12 and 7.x; the rules of each come from
 the kernel profile picked from the log's ``Linux version`` line).
 
 The log is read by :mod:`sratplan.kernel.memblock_log`; every memblock
@@ -20,7 +21,11 @@ What the log does not print is reconstructed from the kernel source:
 * ``memblock_set_current_limit(get_max_mapped())`` after ``init_mem_mapping``
   (applied at the first later ``RAMDISK:``/``ACPI:``/NUMA line);
 * ``movable_node`` on the command line: bottom-up from the start, back to
-  top-down when NUMA registration starts;
+  top-down when NUMA registration starts; for a profile with the pre-5.11
+  kernel_end rule, ``__pa_symbol(_end)`` is the brk start of the
+  ``reserve_brk`` line (``__end_of_kernel_reserve``) plus the profile's
+  ``image_end_after_reserve``, and the rule's "bottom-up allocation failed"
+  warning is predicted and compared with the log's;
 * x86 NUMA init (arch/x86/mm/numa.c, mm/numa_memblks.c): each attempt resets
   nids and hotplug flags; ``ACPI: SRAT: Node … [mem …] hotplug`` lines are
   ``numa_add_memblk`` + ``memblock_mark_hotplug``; ``Faking a node at`` is
@@ -139,6 +144,15 @@ class ReplayResult:
     # allocator reservations (memblock_alloc_range_nid) with no request line the
     # replay could pair them with, applied as printed: (line, base, size)
     unrequested: tuple[tuple[int, int, int], ...] = field(default=())
+    # the pre-5.11 rule's WARN_ONCE: the log line where the kernel printed it
+    # and the log line being replayed when the engine's search fell back
+    # top-down (None: no warning)
+    bottom_up_warning: tuple[int | None, int | None] = field(default=(None, None))
+
+    @property
+    def warning_match(self) -> bool:
+        kernel, engine = self.bottom_up_warning
+        return (kernel is None) == (engine is None)
 
     @property
     def alloc_matches(self) -> int:
@@ -154,7 +168,7 @@ class ReplayResult:
 
     @property
     def ok(self) -> bool:
-        return all(a.match for a in self.allocations) and all(d.match for d in self.dumps)
+        return all(a.match for a in self.allocations) and all(d.match for d in self.dumps) and self.warning_match
 
     def to_json(self) -> dict:
         return {
@@ -169,6 +183,8 @@ class ReplayResult:
             "dumps": [d.to_json() for d in self.dumps],
             "unrequested_reservations": [{"line": ln, "base": _h(b), "size": _h(sz)}
                                          for ln, b, sz in self.unrequested],
+            "bottom_up_warning": {"kernel_line": self.bottom_up_warning[0],
+                                  "engine_line": self.bottom_up_warning[1], "match": self.warning_match},
             "notes": list(self.notes),
         }
 
@@ -235,6 +251,8 @@ class _Replayer:
         self.numa_dummy = False
         self._crash_req = None          # CrashkernelRequest, False (none), None (not read yet)
         self._crash_stage = None        # None -> "main" | "main_high" -> "done"
+        self._warn_kernel: int | None = None    # line of the kernel's bottom-up warning
+        self._warn_engine: int | None = None    # line replayed when the engine's search fell back
 
     # ------------------------------------------------------------------ run
     def run(self) -> ReplayResult:
@@ -246,13 +264,37 @@ class _Replayer:
                 i += 1
                 continue
             i = self._step(ev, i, e)
+            if self._warn_engine is None and self.mb.bottom_up_fallbacks:
+                self._warn_engine = e.line
             for which in ("memory", "reserved"):
                 if self.mb.region_count(which) > MAX_REGIONS:
                     raise LimitError(f"more than {MAX_REGIONS} memblock.{which} regions; "
                                      "not a boot this tool can replay", path=self.path, line=e.line)
+        self._warning_notes()
         return ReplayResult(self.path, self.log.release, self.p.name, self.note, self.movable,
                             tuple(self.allocs), tuple(self.dumps), tuple(self.seeded), tuple(self.notes),
-                            tuple(self.unrequested))
+                            tuple(self.unrequested), (self._warn_kernel, self._warn_engine))
+
+    def _warning_notes(self) -> None:
+        if not (self.p.bottom_up_above_kernel and self.movable):
+            if self._warn_kernel is not None:
+                self.notes.append(f"line {self._warn_kernel}: the kernel warned that a bottom-up allocation "
+                                  f"failed, which profile {self.p.name} does not model (no kernel_end rule)")
+            return
+        if self.mb.kernel_end is None:
+            self.notes.append("no reserve_brk line before e820 setup: the end of the kernel image is unknown, "
+                              "bottom-up searches were replayed from their start")
+        k, e = self._warn_kernel, self._warn_engine
+        if k is not None and e is not None:
+            self.notes.append(f"line {k}: the kernel warned 'memblock: bottom-up allocation failed'; the engine's "
+                              f"search fell back top-down at line {e}")
+        elif k is not None:
+            self.notes.append(f"line {k}: the kernel warned 'memblock: bottom-up allocation failed'; "
+                              "the engine found room above the kernel image every time")
+        elif e is not None:
+            self.notes.append(f"line {e}: the engine's bottom-up search found nothing above the kernel image and "
+                              "fell back top-down; the kernel printed no warning")
+
 
     def _step(self, ev, i: int, e: mlog.Event) -> int:
         k = e.kind
@@ -284,6 +326,10 @@ class _Replayer:
         if k == "crashkernel":
             self._crashkernel_message(ev, i, e)
             return i + 1
+        if k == "bottom_up_warn":
+            if self._warn_kernel is None:
+                self._warn_kernel = e.line
+            return i + 1
         if k == "reserve" and e.caller_fn == "memblock_double_array":
             return self._doubled_array(i, e)
         if k == "reserve" and e.caller_fn in _FOUND_THEN_RESERVED and not (e.base == 0 and e.size == SZ_1M):
@@ -314,6 +360,11 @@ class _Replayer:
         elif e.kind == "add_node":
             mb.add_node(e.base, e.size, e.nid if e.nid is not None else self.p.memblock_add_nid, e.flags or 0)
         elif e.kind == "reserve":
+            if self.stage == "early" and e.caller_fn == "setup_arch" and mb.kernel_end is None:
+                # reserve_brk(): the only setup_arch reservation logged before
+                # e820__memblock_setup; the brk starts at __end_of_kernel_reserve
+                # and _end lies a build constant above it
+                mb.kernel_end = e.base + self.p.image_end_after_reserve
             mb.reserve(e.base, e.size, e.nid if e.nid is not None else None, e.flags or 0)
             if e.base == 0 and e.size == SZ_1M and self.kho_marked:
                 # reserve_real_mode(): memblock_reserve(0, SZ_1M) then clear KHO scratch

@@ -1,7 +1,7 @@
 """Real machines the planner must predict exactly (issue 4's evidence):
 
 * the Hyper-V Gen2 sosreport (SRAT + the same boot's dmesg and /proc/zoneinfo;
-  its kernel is RHEL 4.18, planned with the nearest profile, 5.10): every
+  its kernel is RHEL 4.18, planned with the seed-era profile, 5.10-seed): every
   zone's start_pfn/spanned/present;
 * the VMware capture (SRAT + /sys/firmware/memmap + memory-block valid_zones):
   the nodes and every boot block's valid_zones.
@@ -41,7 +41,9 @@ def _zoneinfo(text):
 def test_hyperv_sosreport_zones_exact():
     dmesg = REAL / "dmesg" / f"{HV}.dmesg.txt"
     m = load_machine([str(REAL / "srat" / f"{HV}.SRAT.bin")], boot_facts=str(dmesg))
-    assert m.profile.name == "5.10"          # 4.18 is older than every profile: the lowest is used
+    # RHEL 8's 4.18 is a seed-era kernel (DESIGN.md "Profiles"); whether Red Hat
+    # took the removal of the kernel_end rule the release cannot tell
+    assert m.profile.name == "5.10-seed" and "5.10 is the alternative" in m.profile_note
     p = pipeline.run(m).plan
     zi = _zoneinfo((REAL / "sysfs" / f"{HV}.proc_zoneinfo.txt").read_text())
     assert {n.node for n in p.nodes if n.online} == {nid for nid, _ in zi}

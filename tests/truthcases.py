@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "kernel"
-KERNELS = ("5.10", "6.1", "6.12", "7.2")
+KERNELS = ("5.10-seed", "5.10", "6.1", "6.12", "7.2")
 
 
 def case_dirs(include_offline: bool = False):

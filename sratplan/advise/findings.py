@@ -131,6 +131,8 @@ def collect(machine, trace, plan) -> list[Finding]:
         findings.append(_f("MOVABLE_NODE_NO_EFFECT", Severity.INFO,
                            "movable_node is given but no boot RAM is marked hotpluggable: it has no effect"))
 
+    if movable and m.profile.bottom_up_above_kernel:
+        findings.extend(_bottom_up_findings(plan, trace.early))
     findings.extend(_sizing(plan))
 
     k = trace.kaslr
@@ -150,6 +152,72 @@ def collect(machine, trace, plan) -> list[Finding]:
     findings = _unique(findings)
     findings.sort(key=lambda f: (-f.severity.rank, f.code))
     return findings
+
+
+BOTTOM_UP_WHAT = {"trampoline": "the real-mode trampoline", "page_tables": "direct-map page tables",
+                  "initrd": "the relocated initrd", "numa_distance": "the SLIT copy (numa_distance)"}
+
+
+def _bottom_up_findings(plan, early) -> list[Finding]:
+    """Seed-era kernels (profile.bottom_up_above_kernel) with movable_node:
+    where the allocations made before the SRAT is parsed land relative to the
+    kernel image, which node(s) that pins, and the kernel's warning when
+    nothing above the image was free."""
+    mb = early.memblock
+    kend = early.kernel_end
+    prof = plan.machine.profile
+
+    def node_of(addr):
+        nid = mb.memory_nid_at(addr)
+        return nid if prof.valid_nid(nid) else None
+
+    def rng(s, e):
+        return f"[{s:#x}-{e - 1:#x}]"
+
+    kernel_node = node_of(plan.machine.loader.kernel_text)
+    above = [(w, s, e) for w, s, e in early.bottom_up_allocations if s >= kend]
+    below = [(w, s, e) for w, s, e in early.bottom_up_allocations if s < kend]
+    out = []
+    where = "kernel" if kernel_node is None else f"node {kernel_node}"
+    msg = (f"profile {prof.name} starts bottom-up allocations above the kernel image: with movable_node, memblock "
+           f"allocations made before the SRAT is parsed are searched upward from its end (_end = {kend:#x}"
+           + (f", node {kernel_node}" if kernel_node is not None else "") + "), so early data lands next to the "
+           "kernel and in its node")
+    if above:
+        nodes = sorted({n for _, s, _ in above if (n := node_of(s)) is not None})
+        msg += "; here, above the image: " + ", ".join(f"{BOTTOM_UP_WHAT.get(w, w)} {rng(s, e)}"
+                                                       for w, s, e in above)
+        if nodes:
+            msg += ", in node(s) " + ", ".join(map(str, nodes))
+            extra = [n for n in nodes if n != kernel_node]
+            msg += (" (the kernel's own node, which the image already pins)" if not extra else
+                    f": node(s) {', '.join(map(str, extra))} besides the kernel's are pinned by them")
+            where = "node " + ",".join(map(str, nodes))
+    else:
+        msg += "; on this machine no such allocation lands above the image"
+    fell = [f for *_, f in mb.bottom_up_fallbacks if f]
+    for w, s, e in below:
+        if any(s <= f < e for f in fell):
+            continue                      # reported by BOTTOM_UP_FALLBACK
+        n = node_of(s)
+        msg += (f"; {BOTTOM_UP_WHAT.get(w, w)} {rng(s, e)} goes top-down"
+                + (" below 1 MiB" if e <= 1 << 20 else "") + " because its search window ends below the image"
+                + (f" (node {n})" if n is not None and n != kernel_node else ""))
+    out.append(_f("BOTTOM_UP_ABOVE_KERNEL", Severity.INFO, msg, where=where))
+    if mb.bottom_up_fallbacks:
+        size, lo, hi, found = mb.bottom_up_fallbacks[0]
+        n = node_of(found) if found else None
+        more = len(mb.bottom_up_fallbacks) - 1
+        out.append(_f("BOTTOM_UP_FALLBACK", Severity.WARNING,
+                      "the kernel will warn \"memblock: bottom-up allocation failed, memory hotremove may be "
+                      f"affected\": a {size}-byte allocation found nothing free above the kernel image (_end = "
+                      f"{kend:#x}; what lies above is hotpluggable, reserved or not RAM) and fell back to a top-down "
+                      f"search of [{lo:#x}-{min(hi, mb.end_of_dram()) - 1:#x}]"
+                      + (f", landing at {found:#x}" + (f" in node {n}" if n is not None else "") if found
+                         else ", which found nothing either")
+                      + (f"; {more} more allocation(s) fell back the same way" if more else ""),
+                      where=f"node {n}" if n is not None else None))
+    return out
 
 
 def _sizing(plan) -> list[Finding]:

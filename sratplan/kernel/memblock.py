@@ -1,7 +1,8 @@
 """The early boot allocator: a model of Linux's ``mm/memblock.c``.
 
-Mirrors, for the kernels in :mod:`sratplan.kernel.profile` (5.10.223, 6.1.192,
-6.12.117, 7.2.13 -- checked against the Debian source packages of each):
+Mirrors, for the kernels in :mod:`sratplan.kernel.profile` (5.10.223, also
+with the pre-5.11 kernel_end rule restored, 6.1.192, 6.12.117, 7.2.13 --
+checked against the Debian source packages of each):
 
 * the region arrays ``memblock.memory`` / ``memblock.reserved`` and their
   editing primitives: ``memblock_add_range`` (insert the uncovered parts, then
@@ -10,7 +11,8 @@ Mirrors, for the kernels in :mod:`sratplan.kernel.profile` (5.10.223, 6.1.192,
   ``memblock_trim_memory`` and ``memblock_double_array``;
 * the free-range walk ``__next_mem_range[_rev]`` with ``should_skip_region``;
 * ``memblock_find_in_range_node`` (top-down / bottom-up, the 4 KiB floor, the
-  current limit) and the allocation entry points ``memblock_alloc_range_nid``,
+  current limit; up to 5.10 mainline, bottom-up above the kernel image with
+  a warned top-down retry) and the allocation entry points ``memblock_alloc_range_nid``,
   ``memblock_alloc_internal`` and their wrappers (``memblock_phys_alloc_range``,
   ``memblock_phys_alloc_try_nid``, ``memblock_alloc_try_nid[_raw]``,
   ``memblock_alloc_exact_nid_raw``, ``memblock_alloc``, ``memblock_alloc_low``);
@@ -185,8 +187,13 @@ class Memblock:
         self._reserved = _Type("reserved")
         self.bottom_up = False
         self.current_limit = MEMBLOCK_ALLOC_ANYWHERE
-        # 5.10-era rule (profile.bottom_up_above_kernel): __pa_symbol(_end).
+        # __pa_symbol(_end), for the pre-5.11 rule (profile.bottom_up_above_kernel);
+        # None (unknown) counts as 0: bottom-up searches start at ``start``.
         self.kernel_end: int | None = None
+        # Searches that found nothing above the kernel image and fell back to
+        # top-down (the rule's WARN_ONCE fires on the first): (size, start,
+        # end) of each, and the address the top-down retry found (0: none).
+        self.bottom_up_fallbacks: list[tuple[int, int, int, int]] = []
         self.has_mirror = False            # system_has_some_mirror
         self.can_resize = False            # memblock_allow_resize()
         # Every memblock_dbg line the kernel would print, as tuples:
@@ -604,17 +611,31 @@ class Memblock:
             end = self.current_limit
         start = max(start, PAGE_SIZE)                  # avoid allocating the first page
         end = max(start, end)
-        if self.bottom_up and self.profile.bottom_up_above_kernel and self.kernel_end is not None:
-            # pre-5.11 mainline: bottom-up only above the kernel image, with a
-            # top-down retry (commit 2dcb39645441 removed this).
-            if end > self.kernel_end:
-                found = self._find_bottom_up(max(start, self.kernel_end), end, size, align, nid, flags)
+        if self.bottom_up and self.profile.bottom_up_above_kernel:
+            # 3.13-5.10 mainline: bottom-up only above the kernel image, so that
+            # early data lands next to the kernel and in its node; a window
+            # ending at or below _end (the real-mode trampoline's [0, 1M)) is
+            # searched top-down straight away, without a warning.
+            kernel_end = self.kernel_end or 0
+            if end > kernel_end:
+                found = self._find_bottom_up(max(start, kernel_end), end, size, align, nid, flags)
                 if found:
                     return found
+                # WARN_ONCE(IS_ENABLED(CONFIG_MEMORY_HOTREMOVE), "memblock:
+                # bottom-up allocation failed, memory hotremove may be
+                # affected"), then the top-down retry over all of [start, end)
+                found = self._find_top_down(start, end, size, align, nid, flags)
+                self.note_bottom_up_fallback(size, start, end, found)
+                return found
             return self._find_top_down(start, end, size, align, nid, flags)
         if self.bottom_up:
             return self._find_bottom_up(start, end, size, align, nid, flags)
         return self._find_top_down(start, end, size, align, nid, flags)
+
+    def note_bottom_up_fallback(self, size: int, start: int, end: int, found: int) -> None:
+        """Record a search the kernel_end rule sent back top-down (the kernel
+        prints its WARN_ONCE for the first)."""
+        self.bottom_up_fallbacks.append((size, start, end, found))
 
     def _find_bottom_up(self, start, end, size, align, nid, flags) -> int:
         # ranges outside [start, end) clamp to empty ones, never a fit (cand < e)

@@ -5,7 +5,7 @@ Understands the lines printed by ``mm/memblock.c`` (``memblock_dbg`` and
 a replay needs to interpret them (``Linux version``, ``Command line:``,
 ``last_pfn``, the SRAT/NUMA messages of ``drivers/acpi/numa/srat.c`` and
 ``arch/x86/mm/numa.c`` / ``mm/numa_memblks.c``, ``NODE_DATA(n) allocated``,
-``RAMDISK:``).  Formats, with ``%pa`` printed as ``0x%016llx``::
+``RAMDISK:``, and the pre-5.11 "memblock: bottom-up allocation failed" warning).  Formats, with ``%pa`` printed as ``0x%016llx``::
 
     memblock_add: [%pa-%pa] %pS                       (also _remove, _reserve,
     memblock_phys_free: [%pa-%pa] %pS                  _phys_free, 5.10 _free)
@@ -68,6 +68,10 @@ _CRASH = re.compile(
     r"|crashkernel reservation failed - (?P<failed>.*)"
     r"|Cannot reserve (?P<lowfail>\d+)MB crashkernel low memory)")
 
+# mm/memblock.c:memblock_find_in_range_node, 3.13-5.10 mainline: the
+# WARN_ONCE when a bottom-up search finds nothing above the kernel image
+BOTTOM_UP_WARNING = "memblock: bottom-up allocation failed, memory hotremove may be affected"
+
 MAX_LINE = 4096          # longer lines are not kernel messages; skipped
 
 
@@ -79,7 +83,8 @@ class Event:
     ``free_late``, ``request``, ``doubled``, ``dump`` (see :class:`Dump`),
     ``srat_mem``, ``numa_fallback``, ``fake_node``, ``node_data``,
     ``ramdisk``, ``acpi``, ``crashkernel`` (func ``main``, ``low``,
-    ``failed`` or ``low_failed``; base/size in bytes as printed in MB).
+    ``failed`` or ``low_failed``; base/size in bytes as printed in MB),
+    ``bottom_up_warn`` (the pre-5.11 kernel_end rule's WARN_ONCE text).
     """
 
     kind: str
@@ -272,6 +277,9 @@ def parse(text: str) -> MemblockLog:
             else:
                 events.append(Event("crashkernel", lineno, size=int(m["lowfail"]) << 20, func="low_failed",
                                     text=body))
+            continue
+        if body.startswith(BOTTOM_UP_WARNING):
+            events.append(Event("bottom_up_warn", lineno, text=body))
             continue
         if body.startswith("RAMDISK: "):
             events.append(Event("ramdisk", lineno, text=body))

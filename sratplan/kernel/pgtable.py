@@ -233,24 +233,25 @@ class DirectMap:
         if not n:
             return
         lo, hi = self.min_pfn_mapped << 12, self.max_pfn_mapped << 12
-        pieces = []
+        mb = self.mb
         if self.min_pfn_mapped < self.max_pfn_mapped:
-            for fs, fe, _ in self.mb.free_ranges(reverse=not self.mb.bottom_up):
-                a, b = max(fs, lo, PAGE_SIZE), min(fe, hi)
-                a = _rup(a, PAGE_SIZE)
-                b = _rdown(b, PAGE_SIZE)
-                if b <= a:
-                    continue
-                take = min(n, (b - a) // PAGE_SIZE)
-                piece = (b - take * PAGE_SIZE, b) if not self.mb.bottom_up else (a, a + take * PAGE_SIZE)
-                pieces.append(piece)
-                n -= take
-                if not n:
-                    break
-        for a, b in pieces:
-            self.mb.reserve(a, b - a)
-            for addr in range(b - PAGE_SIZE, a - PAGE_SIZE, -PAGE_SIZE) if not self.mb.bottom_up else range(a, b, PAGE_SIZE):
-                self.allocated.append((addr, "memblock"))
+            if mb.bottom_up and mb.profile.bottom_up_above_kernel:
+                # memblock_find_in_range_node's pre-5.11 rule, call by call:
+                # bottom-up above _end while that lasts, then each call warns
+                # and retries top-down over the whole window; a window ending
+                # at or below _end is top-down from the first call
+                kend = mb.kernel_end or 0
+                if hi > kend:
+                    n = self._carve(max(lo, kend), hi, n, bottom_up=True)
+                    if n:
+                        k = len(self.allocated)
+                        n = self._carve(lo, hi, n, bottom_up=False)
+                        # one record for the calls that fell back (one WARN_ONCE)
+                        mb.note_bottom_up_fallback(PAGE_SIZE, lo, hi, self.allocated[k][0] if len(self.allocated) > k else 0)
+                else:
+                    n = self._carve(lo, hi, n, bottom_up=False)
+            else:
+                n = self._carve(lo, hi, n, bottom_up=mb.bottom_up)
         while n and self.can_use_brk:            # extend_brk()
             self.allocated.append((self.pgt_buf_end << 12, "brk"))
             self.pgt_buf_end += 1
@@ -258,6 +259,29 @@ class DirectMap:
             n -= 1
         if n:
             self.failed = True
+
+    def _carve(self, lo, hi, n, *, bottom_up):
+        """Take up to n free pages of [lo, hi) for n successive calls in one
+        direction, one reservation per contiguous piece; returns how many
+        calls are left unserved."""
+        mb = self.mb
+        pieces = []
+        for fs, fe, _ in mb.free_ranges(reverse=not bottom_up):
+            a, b = max(fs, lo, PAGE_SIZE), min(fe, hi)
+            a = _rup(a, PAGE_SIZE)
+            b = _rdown(b, PAGE_SIZE)
+            if b <= a:
+                continue
+            take = min(n, (b - a) // PAGE_SIZE)
+            pieces.append((b - take * PAGE_SIZE, b) if not bottom_up else (a, a + take * PAGE_SIZE))
+            n -= take
+            if not n:
+                break
+        for a, b in pieces:
+            mb.reserve(a, b - a)
+            for addr in range(b - PAGE_SIZE, a - PAGE_SIZE, -PAGE_SIZE) if not bottom_up else range(a, b, PAGE_SIZE):
+                self.allocated.append((addr, "memblock"))
+        return n
 
     def _pud(self, p, end, mask):
         pt = self.pt

@@ -1,5 +1,5 @@
 """Kernel profiles: the constants and behaviour switches of each kernel
-version sratplan models (5.10, 6.1, 6.12, 7.2).
+version sratplan models (5.10-seed, 5.10, 6.1, 6.12, 7.2).
 
 Modules that model kernel code never test a version number; they ask the
 profile.  Each number below says where it came from (kernel source file or a
@@ -18,7 +18,7 @@ MAX_NUMNODES_DEBIAN = 1024  # CONFIG_NODES_SHIFT=10 on Debian amd64 (all four ke
 
 @dataclass(frozen=True)
 class KernelProfile:
-    name: str                    # "5.10", "6.1", "6.12", "7.2"
+    name: str                    # "5.10-seed", "5.10", "6.1", "6.12", "7.2"
     release: str                 # the Debian kernel the captures came from
     version: tuple[int, int]
 
@@ -27,8 +27,13 @@ class KernelProfile:
     # (Not what the trees do: the memblock model uses memblock_add_nid,
     # memblock_reserve_nid and nid_none below, read from each source tree.)
     default_nid: int = MAX_NUMNODES_DEBIAN
-    # Mainline before 5.11: a bottom-up search starts above the end of the kernel
-    # image and falls back to top-down (removed in 5.11; 5.10.223 has the removal).
+    # Mainline 3.13-5.10 (memblock_find_in_range_node, "mm/memblock.c: introduce
+    # bottom-up allocation mode"): a bottom-up search with end > __pa_symbol(_end)
+    # first tries [max(start, _end), end) bottom-up; if that finds nothing it
+    # WARN_ONCEs "memblock: bottom-up allocation failed, memory hotremove may be
+    # affected" and searches [start, end) top-down; end <= _end goes top-down
+    # straight away.  Removed by 2dcb39645441 (5.11-rc7), backported to 5.10.15,
+    # 5.4.97, 4.19.175 and 4.9.258; 5.10.223 has the removal.
     bottom_up_above_kernel: bool = False
     # Flag values printed in dumps (include/linux/memblock.h).
     flag_hotplug: int = 0x1
@@ -156,6 +161,35 @@ class KernelProfile:
 
 
 PROFILES: dict[str, KernelProfile] = {
+    # Debian's 5.10.223 source with 2dcb39645441 reverted, built with gcc 12
+    # (fixtures/kernel/5.10-seed/README.md).  Same config, so the same request
+    # sizes as 5.10 in every capture (trampoline, brk, pg_data_t, percpu,
+    # swiotlb); only the image is smaller.  Measured from fixtures/kernel/5.10-seed:
+    "5.10-seed": KernelProfile(name="5.10-seed", release="5.10.223-seed (Debian 5.10.223 source, kernel_end rule "
+                               "restored, gcc 12)", version=(5, 10),
+                               # movable_node boots: trampoline top-down at 0x99000 (its window
+                               # [0, 1M) ends below _end), the SLIT copy just above _end (r03)
+                               bottom_up_above_kernel=True, cfmws_fake_nodes=False,
+                               empty_type_dummy_region=True, mirror_needs_kernelcore_mirror=False,
+                               valid_zones_rule="memmap", setup_style="5.10",
+                               # c02: memblock_reserve [0x3e00000-0x3e0cfff] setup_arch (reserve_brk)
+                               brk_reserve_size=0xd000,
+                               # c02 truth.json kernel_image.memblock_reserve [0x1000000, 0x3e00000)
+                               kernel_reserve_size=0x2E00000,
+                               # c02 kernel_image.image end 0x3e2c000 (_end) - 0x3e00000
+                               image_end_after_reserve=0x2c000,
+                               # c02: reserve_real_mode [0x99000-0x9efff]
+                               trampoline_size=0x6000, pgt_buf_pages=12,
+                               memoryless_pgdat_in_free_area_init=False,
+                               # c02: "percpu: Embedded 63 pages/cpu"
+                               percpu_pages_per_cpu=63,
+                               # c02: swiotlb_init_with_tbl requests 131072 + 262144 bytes
+                               swiotlb_meta_bytes=393216,
+                               # c02: "Freeing unused decrypted memory: 2036K", "... (initmem) memory:
+                               # 2664K", "(text/rodata gap) 2040K", "(rodata/data gap) 2016K",
+                               # "SMP alternatives memory: 32K"
+                               image_freed_bytes=(2036 + 2664 + 2040 + 2016 + 32) << 10,
+                               node_data_size=0x2a000),      # NODE_DATA(0) [0x17ffd6000-0x17fffffff] in c02
     "5.10": KernelProfile(name="5.10", release="5.10.223 (Debian 5.10.0-32-amd64)", version=(5, 10),
                           # 5.10.223 carries the 5.11 removal of the kernel_end rule
                           # (mm/memblock.c:memblock_find_in_range_node has none), and the
@@ -202,31 +236,121 @@ PROFILES: dict[str, KernelProfile] = {
 
 DEFAULT_PROFILE = "7.2"
 
+# Other names accepted by --kernel.
+PROFILE_ALIASES = {"seed": "5.10-seed", "pre-5.11": "5.10-seed"}
+
+# The releases the profiles were measured from (fixtures/kernel/*/*/dmesg.txt
+# "Linux version" lines): for these the choice is exact.
+KNOWN_RELEASES = {
+    "5.10.223-seed": "5.10-seed",
+    "5.10.0-32-amd64": "5.10",
+    "6.1.0-56-amd64": "6.1",
+    "6.12.117+deb13-amd64": "6.12",
+    "7.2.13+deb14-amd64": "7.2",
+}
+
+# Where the removal of the kernel_end rule (upstream 2dcb39645441 "memblock: do
+# not start bottom-up allocations with kernel_end", 5.11-rc7, Cc: stable) reached
+# each stable series: the first stable release carrying it, read from the
+# stable review queues of February 2021 (5.10.15-rc1, 5.4.97-rc1, 4.19.175-rc1,
+# 4.9.258-rc1 list it).  4.14.y and 4.4.y queued it in the same weeks, but at
+# which point was not checked: their releases cannot tell.  Series that were
+# end-of-life by then (3.13-4.3, 4.5-4.8, 4.10-4.13, 4.15-4.18, 5.0-5.3,
+# 5.5-5.9) never got it upstream; distributions may have backported it.
+RULE_REMOVED_IN_STABLE = {(5, 10): 15, (5, 4): 97, (4, 19): 175, (4, 9): 258}
+RULE_REMOVED_UNCHECKED = {(4, 14), (4, 4)}
+
+
+@dataclass(frozen=True)
+class ProfileChoice:
+    """The profile picked for a kernel release, why, and -- when the release
+    string cannot tell whether the kernel still has the seed-era rule -- the
+    profile to plan as well (the other side of that question)."""
+
+    profile: KernelProfile
+    note: str
+    alternative: str | None = None     # profile name, when the choice is ambiguous
+    exact: bool = False                # the very build the profile was measured from
+
 
 def get_profile(name: str | None) -> KernelProfile:
     if name is None:
         return PROFILES[DEFAULT_PROFILE]
     try:
-        return PROFILES[name]
+        return PROFILES[PROFILE_ALIASES.get(name, name)]
     except KeyError:
         raise UsageError(f"unknown kernel profile {name!r}; choose one of {', '.join(PROFILES)}") from None
 
 
-def profile_for_release(release: str) -> tuple[KernelProfile, str]:
-    """Pick the highest profile not newer than a running kernel's release
-    string (``uname -r`` / ``Linux version`` line); the lowest if it is older
-    than all.  Returns the profile and a sentence saying what was chosen."""
-    m = re.match(r"\s*(\d+)\.(\d+)", release)
+def choose_profile(release: str) -> ProfileChoice:
+    """Pick the profile whose rules a running kernel follows, from its release
+    string (``uname -r`` / the ``Linux version`` line).
+
+    5.11-6.6 -> 6.1, 6.7-6.x -> 6.12, 7.x -> 7.2.  Up to 5.10 the question is
+    whether the kernel still has the bottom-up-above-the-image rule: 5.10-seed
+    if it does, 5.10 if the removal reached it.  A stable release tells (see
+    RULE_REMOVED_IN_STABLE); a distribution's release usually does not -- its
+    "5.10.0-N", "5.4.0-N", "4.18.0-N.el8" names the ABI, not the stable point,
+    and RHEL/SLES backport selectively -- so the choice then carries the other
+    profile as ``alternative`` and the note says so."""
+    rel = release.strip()
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?(.*)$", rel)
     if not m:
         p = PROFILES[DEFAULT_PROFILE]
-        return p, f"kernel release {release!r} not understood; using profile {p.name}"
+        return ProfileChoice(p, f"kernel release {release!r} not understood; using profile {p.name}")
     ver = (int(m.group(1)), int(m.group(2)))
-    ordered = sorted(PROFILES.values(), key=lambda p: p.version)
-    chosen = ordered[0]
-    for p in ordered:
-        if p.version <= ver:
-            chosen = p
-    note = f"kernel {ver[0]}.{ver[1]} -> profile {chosen.name}"
-    if ver < ordered[0].version:
-        note += " (older than every profile; using the oldest)"
-    return chosen, note
+    sub = int(m.group(3)) if m.group(3) else 0
+    suffix = m.group(4)
+    distro = bool(suffix) and not re.fullmatch(r"-rc\d+\+?", suffix)
+    head = f"kernel {ver[0]}.{ver[1]}"
+    known = KNOWN_RELEASES.get(rel)
+    if known:
+        return ProfileChoice(PROFILES[known], f"{head} -> profile {known} ({rel} is the release of the build it "
+                             "was measured from)", exact=True)
+
+    if ver >= (5, 11):
+        chosen = PROFILES["7.2" if ver >= (7, 0) else "6.12" if ver >= (6, 7) else "6.1"]
+        return ProfileChoice(chosen, f"{head} -> profile {chosen.name}")
+
+    seed, plain = "5.10-seed", "5.10"
+    point = RULE_REMOVED_IN_STABLE.get(ver)
+    older = "" if ver == (5, 10) else " (older than every profile; the closest is used)"
+    if point is not None and sub >= point:
+        return ProfileChoice(PROFILES[plain], f"{head} -> profile {plain}{older}: {ver[0]}.{ver[1]}.y removed the "
+                             f"bottom-up-above-the-image rule in {ver[0]}.{ver[1]}.{point}")
+    if not distro and ver not in RULE_REMOVED_UNCHECKED:
+        why = (f"before {ver[0]}.{ver[1]}.{point}, which removed it" if point is not None
+               else "a series the removal never reached upstream")
+        return ProfileChoice(PROFILES[seed], f"{head} -> profile {seed}{older}: still has the "
+                             f"bottom-up-above-the-image rule ({why})")
+    # the release string cannot tell
+    if point is not None and sub == 0:
+        where = (f"'{ver[0]}.{ver[1]}.0-…' names the ABI, not the {ver[0]}.{ver[1]}.y point it is built from; "
+                 f"{ver[0]}.{ver[1]}.y removed the rule in {ver[0]}.{ver[1]}.{point}")
+    elif point is not None:
+        where = (f"a distribution build of {ver[0]}.{ver[1]}.{sub} may have taken the removal "
+                 f"({ver[0]}.{ver[1]}.y has it from {ver[0]}.{ver[1]}.{point})")
+    elif ver in RULE_REMOVED_UNCHECKED:
+        where = f"{ver[0]}.{ver[1]}.y took the removal in early 2021 at a point not checked"
+    else:
+        where = (f"upstream {ver[0]}.{ver[1]} never got the removal, but a distribution kernel "
+                 "(RHEL, SLES, Ubuntu) may have backported it")
+    # A "5.10.0-N" distribution kernel (Debian bullseye's, as released) is
+    # built from a 5.10.y past 5.10.15; other undecided releases are the seed
+    # era's (RHEL 7/8, Ubuntu 18.04/20.04, SLES 15, a patched early 5.10.y)
+    chosen, alt = (plain, seed) if ver == (5, 10) and sub == 0 else (seed, plain)
+    note = (f"{head} -> profile {chosen}{older}; the release string cannot tell whether this kernel still has the "
+            f"bottom-up-above-the-image rule ({where}): profile {alt} is the alternative")
+    return ProfileChoice(PROFILES[chosen], note, alternative=alt)
+
+
+def profile_for_release(release: str) -> tuple[KernelProfile, str]:
+    """:func:`choose_profile` as (profile, sentence saying what was chosen)."""
+    c = choose_profile(release)
+    return c.profile, c.note
+
+
+def alternative_profile(release: str) -> str | None:
+    """The other profile to plan when the release string cannot tell whether
+    the kernel has the bottom-up-above-the-image rule; None when it can."""
+    return choose_profile(release).alternative

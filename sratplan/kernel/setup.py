@@ -74,6 +74,12 @@ class EarlyBoot:
     trampoline: int | None
     initrd: tuple | None = None          # where the initrd is after reserve_initrd()
     log: list = field(default_factory=list)
+    # movable_node: the memblock allocations made while bottom-up was on (from
+    # setup_arch's memblock_set_bottom_up(true) to numa_init's reset), as
+    # (what, start, end): "trampoline", "page_tables", "initrd" (relocated),
+    # "numa_distance" (the SLIT copy)
+    bottom_up_allocations: tuple = ()
+    kernel_end: int | None = None        # __pa_symbol(_end)
 
 
 def bios_start_from_e820(e820_entries) -> int:
@@ -115,7 +121,10 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
 
     text, rend = loader.kernel_text, loader.kernel_reserve_end
     brk_end = rend + p.brk_reserve_size
-    image_end = rend + p.image_end_after_reserve
+    image_end = rend + p.image_end_after_reserve      # __pa_symbol(_end)
+    # memblock_find_in_range_node() reads __pa_symbol(_end) for the pre-5.11
+    # rule (profile.bottom_up_above_kernel)
+    mb.kernel_end = image_end
     bios = loader.bios_start if loader.bios_start is not None else bios_start_from_e820(e820.firmware)
 
     # --- early_reserve_memory() (before memblock=debug is parsed: never logged)
@@ -209,6 +218,23 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
         b, s = nres.distance_table
         res.add("other", b, b + s)
     second_dump = mb.dump()
+    early_bu = []
+    if cmdline.movable_node:
+        if tramp:
+            early_bu.append(("trampoline", tramp, tramp + p.trampoline_size))
+        for addr, where in sorted(dm.allocated):
+            if where != "memblock":
+                continue
+            if early_bu and early_bu[-1][0] == "page_tables" and early_bu[-1][2] == addr:
+                early_bu[-1] = ("page_tables", early_bu[-1][1], addr + PAGE_SIZE)
+            else:
+                early_bu.append(("page_tables", addr, addr + PAGE_SIZE))
+        if initrd_final != loader.initrd and initrd_final:
+            early_bu.append(("initrd", initrd_final[0], _pa(initrd_final[1])))
+        if nres.distance_table:
+            b, sz = nres.distance_table
+            early_bu.append(("numa_distance", b, b + sz))
     return EarlyBoot(profile=p, memblock=mb, reservations=res, direct_map=dm, numa=nres,
                      max_pfn=e820.max_pfn, max_pfn_mapped=max_pfn_mapped, first_dump=first_dump,
-                     second_dump=second_dump, trampoline=tramp, initrd=initrd_final, log=log)
+                     second_dump=second_dump, trampoline=tramp, initrd=initrd_final, log=log,
+                     bottom_up_allocations=tuple(early_bu), kernel_end=image_end)

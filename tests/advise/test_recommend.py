@@ -123,10 +123,11 @@ def _proven(report):
     return again
 
 
-def test_no_auto_movable_policy_for_a_5_10_kernel():
-    r = _report("hyperv-gen2", None)
-    assert r.machine.profile.name == "5.10"
-    assert "online_policy" not in r.recommendation.cmdline
+@pytest.mark.parametrize("kernel", ["5.10", "5.10-seed", "6.1"])
+def test_no_auto_movable_policy_before_5_15(kernel):
+    r = _report("hyperv-gen2", None, kernel)
+    assert r.machine.profile.name == kernel
+    assert ("online_policy=auto-movable" in r.recommendation.cmdline) == (kernel == "6.1")
     _proven(r)
 
 

@@ -365,21 +365,49 @@ def test_6x_allocations_reserve_plainly(direction):
 
 
 def test_pre_5_11_kernel_end_rule():
-    # mainline before 5.11: bottom-up only above the kernel image, else top-down
-    prof = PROFILES["5.10"].with_(bottom_up_above_kernel=True)
-    mb = Memblock(prof)
+    # mainline before 5.11 (the 5.10-seed profile): bottom-up only above the
+    # kernel image, else top-down
+    mb = Memblock(PROFILES["5.10-seed"])
     mb.add(0x1000, 0x9e000)
     mb.add(M, 512 * M)
     mb.set_bottom_up(True)
     mb.kernel_end = 64 * M
     assert mb.phys_alloc_range(4 * K, 4 * K, 0, M) == 0x9e000       # end below _end: top-down
     assert mb.alloc(4 * K, 4 * K) == 64 * M                        # above _end, bottom-up
+    # a window ending at or below _end goes top-down straight away: no warning
+    assert mb.phys_alloc_range(4 * K, 4 * K, 0, 64 * M) == 64 * M - 4 * K
+    assert mb.bottom_up_fallbacks == []
+    # [start, end) entirely above _end: bottom-up from start, not from _end
+    assert mb.phys_alloc_range(4 * K, 4 * K, 128 * M, 256 * M) == 128 * M
     # and 5.10.223 itself has no such rule
     mb = Memblock(PROFILES["5.10"])
     mb.add(0x1000, 0x9e000)
     mb.set_bottom_up(True)
     mb.kernel_end = 64 * M
     assert mb.phys_alloc_range(4 * K, 4 * K, 0, M) == 0x1000
+
+
+def test_pre_5_11_rule_falls_back_top_down_and_records_the_warning():
+    # nothing free above _end: WARN_ONCE("memblock: bottom-up allocation
+    # failed, ...") and a top-down search over all of [start, end)
+    mb = Memblock(PROFILES["5.10-seed"])
+    mb.add(M, 127 * M)
+    mb.set_bottom_up(True)
+    mb.kernel_end = 120 * M
+    mb.reserve(120 * M, 8 * M)                                     # everything above the image
+    got = mb.alloc(64 * K, 4 * K)
+    assert got == 120 * M - 64 * K                                 # top-down, just below _end
+    # (size, start after the first-page floor, end = the current limit, found)
+    assert mb.bottom_up_fallbacks == [(64 * K, 4 * K, mb.current_limit, got)]
+    # a fit above _end is taken bottom-up again, below it everything is top-down
+    mb.phys_free(124 * M, 4 * M)
+    assert mb.alloc(64 * K, 4 * K) == 124 * M
+    assert len(mb.bottom_up_fallbacks) == 1
+    # top-down (after SRAT parsing) the rule does not apply
+    mb.set_bottom_up(False)
+    mb.reserve(124 * M, 4 * M)
+    assert mb.alloc(64 * K, 4 * K) == 120 * M - 128 * K
+    assert len(mb.bottom_up_fallbacks) == 1
 
 
 def test_mirror_first_then_any(direction):

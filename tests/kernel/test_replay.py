@@ -1,4 +1,4 @@
-"""Replay of the real-kernel captures (fixtures/kernel, 5.10 / 6.1 / 6.12 / 7.2,
+"""Replay of the real-kernel captures (fixtures/kernel, 5.10-seed / 5.10 / 6.1 / 6.12 / 7.2,
 KASLR repeats and offline boots): every allocation address and every dump
 region must come out exactly as the kernel printed it.  The log parser is
 cross-checked against the harness's own parse (truth.json -> memblock)."""
@@ -51,7 +51,7 @@ def _replay(path: Path):
 
 def test_corpus_is_there():
     kernels = {p.relative_to(FIXTURES).parts[0] for p in LOGS}
-    assert {"5.10", "6.1", "6.12", "7.2", "offline"} <= kernels
+    assert {"5.10-seed", "5.10", "6.1", "6.12", "7.2", "offline"} <= kernels
     assert any("rep" in p.parent.name for p in LOGS)        # KASLR repeats
 
 
