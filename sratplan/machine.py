@@ -151,6 +151,19 @@ def with_cmdline(machine: Machine, raw: str) -> Machine:
     return replace(machine, cmdline=cl, loader=replace(machine.loader, kaslr=kaslr), assumptions=assumptions)
 
 
+def with_profile(machine: Machine, name: str) -> Machine:
+    """The same machine booting another kernel: the command line is read by
+    that kernel's rules and, when the inputs did not place the kernel image,
+    the image is that kernel's build size."""
+    profile = get_profile(name)
+    cl = parse_cmdline(machine.cmdline.raw, profile)
+    loader = machine.loader
+    if not machine.kernel_image_given:
+        loader = replace(loader, kernel_reserve_end=loader.kernel_text + profile.kernel_reserve_size)
+    return replace(machine, profile=profile, cmdline=cl, loader=loader, profile_alternative=None,
+                   profile_note=f"profile {profile.name} chosen for comparison")
+
+
 def _top_of_low_ram(entries) -> int:
     top = 0
     for e in entries:
@@ -205,6 +218,8 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         profile, note, alternative = choice.profile, choice.note, choice.alternative
     else:
         profile = get_profile(None)
+    if note:
+        assumptions.append(note)
 
     raw_cmdline = cmdline
     if raw_cmdline is None and facts is not None and facts.cmdline is not None:

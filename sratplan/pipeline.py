@@ -8,7 +8,7 @@ advice never calls back into the planner: :func:`run` hands it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .advise import findings as findings_mod
 from .advise.recommend import Recommendation, recommend
@@ -18,6 +18,7 @@ from .findings import worst
 from .kernel.boot import boot
 from .machine import Machine
 from .machine import with_cmdline as machine_with_cmdline
+from .machine import with_profile
 from .plan import Plan, project
 
 
@@ -30,6 +31,9 @@ class Report:
     findings: tuple
     verdict: Verdict
     recommendation: Recommendation | None = None
+    # the same machine planned with the other profile, when the kernel release
+    # cannot tell which rules the kernel follows (Machine.profile_alternative)
+    alternatives: tuple = ()
 
     @property
     def worst(self):
@@ -56,10 +60,25 @@ def run(machine: Machine, *, advise: bool = True, options: bool = True) -> Repor
     plan = project(machine, trace)
     found = tuple(findings_mod.collect(machine, trace, plan))
     verdict = decide(plan, found, kaslr_nodes=trace.kaslr.nodes if trace.kaslr else None)
+    alternatives = ()
+    if advise and machine.profile_alternative:
+        alt = with_profile(machine, machine.profile_alternative)
+        alternatives = (run(alt, advise=False),)
+        other = alternatives[0].verdict
+        if (other.hot_removable, other.removable_bytes) != (verdict.hot_removable, verdict.removable_bytes):
+            verdict = replace(verdict, hinges_on=verdict.hinges_on + (
+                f"the kernel's rules: {machine.profile_note}; with profile {alt.profile.name}: "
+                + other.headline(),))
     rec = None
     if advise:
         rec = recommend(machine, plan, found, verdict, lambda c: with_cmdline(machine, c), options=options)
-    return Report(machine=machine, plan=plan, findings=found, verdict=verdict, recommendation=rec)
+    return Report(machine=machine, plan=plan, findings=found, verdict=verdict, recommendation=rec,
+                  alternatives=alternatives)
+
+
+def with_kernel(machine: Machine, profile: str, *, advise: bool = True, options: bool = True) -> Report:
+    """The same machine planned for another kernel profile."""
+    return run(with_profile(machine, profile), advise=advise, options=options)
 
 
 def with_cmdline(machine: Machine, cmdline: str, *, advise: bool = False, options: bool = True) -> Report:

@@ -118,3 +118,23 @@ def test_help_reads_like_a_man_page(capsys):
     assert e.value.code == 0
     assert "examples:" in out and "exit status" in out
 
+
+
+def test_compare_kernels_shows_what_a_newer_kernel_changes(capsys):
+    rc, out, err = run(["--example", "qemu-2node-hotplug", "--compare-kernels", "5.10-seed", "5.10", "7.2"], capsys)
+    assert rc == 0
+    lines = out.splitlines()
+    assert [ln.split("  ")[0] for ln in lines[2:5]] == ["profile 5.10-seed", "profile 5.10", "profile 7.2"]
+    seed_to_510 = out.split("profile 5.10-seed -> profile 5.10:", 1)[1].split("\n\n", 1)[0]
+    # the seed's rule moves the trampoline top-down (movable_node): 0x99000 instead of 0x1000
+    assert "real-mode trampoline: [0x99000-0x9efff] -> [0x1000-0x6fff]" in seed_to_510
+    assert "NODE_DATA" not in seed_to_510 and "hotplug" not in seed_to_510
+
+
+def test_an_ambiguous_release_plans_both_profiles(capsys):
+    rc, out, err = run(["--example", "hyperv-gen2", "--format", "json"], capsys)
+    d = json.loads(out)
+    assert d["kernel"] == "5.10-seed" and any("profile 5.10 is the alternative" in a for a in d["assumptions"])
+    assert [a["kernel"] for a in d["alternatives"]] == ["5.10"]
+    rc, out, err = run(["--example", "hyperv-gen2"], capsys)
+    assert "the same machine with profile 5.10 (the kernel release cannot tell" in out

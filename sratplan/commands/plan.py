@@ -31,6 +31,7 @@ examples:
   sratplan /sys/firmware/acpi/tables/SRAT --cmdline "movable_node"
   sratplan acpidump.txt --boot-facts dmesg.txt --format json
   sratplan SRAT --e820 memmap/ --compare "" "movable_node" "movablecore=50%"
+  sratplan dmesg.txt --compare-kernels 5.10-seed 7.2    what moving to a current kernel changes
 
 subcommands (sratplan SUBCOMMAND --help):
   decode   decode tables only            replay   re-run a memblock=debug log
@@ -60,6 +61,8 @@ def build_parser(parser_class=argparse.ArgumentParser):
     p.add_argument("--compare", nargs="+", metavar="CHANGE",
                    help="plan the baseline command line with each CHANGE applied, side by side: parameters are "
                         "set (replacing the same name), '~name' removes one, \"\" is the baseline itself")
+    p.add_argument("--compare-kernels", nargs="+", metavar="V",
+                   help="plan the same machine for each kernel profile, side by side (e.g. 5.10-seed 7.2)")
     p.add_argument("--example", nargs="?", const="", metavar="NAME", help="run a bundled example (no NAME: list them)")
     p.add_argument("--version", action="version", version=f"sratplan {__version__}")
     return p
@@ -97,6 +100,13 @@ def run(args) -> int:
         args = examples.apply(examples.get(args.example), args)
     machine = machine_from_args(args)
     fmt = render.FORMATS[args.format]
+    if args.compare and args.compare_kernels:
+        raise UsageError("--compare and --compare-kernels: give one of them")
+    if args.compare_kernels:
+        reports = [pipeline.with_kernel(machine, k, options=False) for k in args.compare_kernels]
+        labels = [f"profile {r.plan.kernel}" for r in reports]
+        sys.stdout.write(fmt.compare(reports, labels))
+        return 1 if any(r.bad_news for r in reports) else 0
     if args.compare:
         base = machine.cmdline.raw
         reports = [pipeline.with_cmdline(machine, apply_change(base, c), advise=True, options=False)

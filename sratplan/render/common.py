@@ -31,6 +31,66 @@ def verdict_line(report) -> str:
     return "VERDICT: " + report.verdict.headline()
 
 
+def hinges_lines(report) -> list[str]:
+    """What the answer depends on that the inputs did not say."""
+    return [f"the answer hinges on {h}" for h in report.verdict.hinges_on]
+
+
+def plan_differences(a, b) -> list[str]:
+    """What differs between two plans of one machine (another kernel or
+    command line): hotplug state, NODE_DATA, zones and the early allocations
+    made before the SRAT is parsed."""
+    out = []
+    na, nb = {n.node: n for n in a.plan.nodes}, {n.node: n for n in b.plan.nodes}
+    for nid in sorted(set(na) | set(nb)):
+        x, y = na.get(nid), nb.get(nid)
+        if x is None or y is None:
+            out.append(f"node {nid}: only in one plan")
+            continue
+        if (x.hotplug, x.hotplug_cleared_by) != (y.hotplug, y.hotplug_cleared_by):
+            out.append(f"node {nid}: hotplug {x.hotplug} {list(x.hotplug_cleared_by)} -> "
+                       f"{y.hotplug} {list(y.hotplug_cleared_by)}")
+        if x.node_data != y.node_data:
+            out.append(f"node {nid}: NODE_DATA {_addr(x.node_data)} -> {_addr(y.node_data)}")
+        for zx, zy in zip(x.zones, y.zones):
+            if (zx.start_pfn, zx.spanned, zx.present) != (zy.start_pfn, zy.spanned, zy.present):
+                out.append(f"node {nid} {zx.zone}: start_pfn/spanned/present {zx.start_pfn}/{zx.spanned}/"
+                           f"{zx.present} -> {zy.start_pfn}/{zy.spanned}/{zy.present}")
+            elif zx.managed != zy.managed:
+                out.append(f"node {nid} {zx.zone}: managed {zx.managed} -> {zy.managed} pages")
+    ea, eb = _early(a), _early(b)
+    for what in sorted(set(ea) | set(eb)):
+        if ea.get(what) != eb.get(what):
+            out.append(f"{what}: {_ranges(ea.get(what))} -> {_ranges(eb.get(what))}")
+    return out
+
+
+def _addr(r) -> str:
+    return f"{r[0]:#x}" if r else "-"
+
+
+def _early(report) -> dict:
+    """Labelled reservations made by setup_arch before the SRAT is parsed
+    (trampoline, page tables), by label."""
+    out: dict = {}
+    tramp = report.plan.trace.early.trampoline
+    if tramp:
+        out["real-mode trampoline"] = [(tramp, tramp + report.plan.trace.profile.trampoline_size)]
+    for label, s, e in report.plan.trace.early.reservations.items:
+        if label == "page_tables":
+            out.setdefault("direct-map page tables from memblock", []).append((s, e))
+    dt = report.plan.trace.numa.distance_table
+    if dt:
+        out["SLIT copy (numa_distance)"] = [(dt[0], dt[0] + dt[1])]
+    return out
+
+
+def _ranges(rs) -> str:
+    if not rs:
+        return "none"
+    return ", ".join(f"[{s:#x}-{e - 1:#x}]" for s, e in rs[:4]) + (f" (+{len(rs) - 4})" if len(rs) > 4 else "")
+
+
 def node_rows(plan):
     rows = []
     for n in plan.nodes:
@@ -78,7 +138,7 @@ def compare_rows(reports, labels=None):
         rows.append([label] + [gib(mov.get(n, 0)) for n in nodes] +
                     [gib(v.removable_bytes) if v.hot_removable else "no", gib(v.offlinable_bytes),
                      ", ".join(risks) or "-"])
-    head = ["command line"] + [f"node {n} Movable GiB" for n in nodes] + \
+    head = ["plan"] + [f"node {n} Movable GiB" for n in nodes] + \
         ["hot-removable GiB", "offlinable GiB", "risks"]
     return rows, head
 

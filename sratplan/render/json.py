@@ -74,6 +74,8 @@ def document(report) -> dict:
         "verdict": _verdict(report.verdict),
         "findings": [f.to_json() for f in report.findings],
         "recommendation": _recommendation(report.recommendation),
+        "alternatives": [{"kernel": a.plan.kernel, "verdict": _verdict(a.verdict),
+                          "findings": [f.to_json() for f in a.findings]} for a in report.alternatives],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import (
+from .common import (  # noqa: I001
     BLOCK_HEAD,
     FINDING_HEAD,
     NODE_HEAD,
@@ -10,7 +10,9 @@ from .common import (
     block_rows,
     compare_rows,
     grid,
+    hinges_lines,
     node_rows,
+    plan_differences,
     verdict_line,
     zone_rows,
 )
@@ -18,7 +20,7 @@ from .common import (
 
 def plan(report) -> str:
     p = report.plan
-    out = ["## sratplan plan", "", f"**{verdict_line(report)}**", "",
+    out = ["## sratplan plan", "", f"**{verdict_line(report)}**", ""] + [f"- {h}" for h in hinges_lines(report)] + [
            f"Kernel profile {p.kernel}; NUMA from {p.numa_source}"
            + (f" ({p.numa_reason})" if p.numa_reason else "") + "; command line: "
            + (f"`{report.machine.cmdline.raw}`" if report.machine.cmdline.raw else "(empty)"),
@@ -40,6 +42,10 @@ def plan(report) -> str:
             out += [f"- {o}" for o in rec.options]
     if p.assumptions:
         out += ["", "### Assumptions", ""] + [f"- {a}" for a in p.assumptions]
+    for alt in report.alternatives:
+        out += ["", f"### With profile {alt.plan.kernel}", "",
+                f"The kernel release cannot tell which rules it follows. **VERDICT: {alt.verdict.headline()}**", ""]
+        out += [f"- {d}" for d in plan_differences(report, alt)] or ["- no difference in the layout"]
     return "\n".join(out) + "\n"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import (
+from .common import (  # noqa: I001
     BLOCK_HEAD,
     FINDING_HEAD,
     NODE_HEAD,
@@ -10,7 +10,9 @@ from .common import (
     block_rows,
     compare_rows,
     grid,
+    hinges_lines,
     node_rows,
+    plan_differences,
     text_bars,
     verdict_line,
     zone_rows,
@@ -19,7 +21,7 @@ from .common import (
 
 def plan(report) -> str:
     p = report.plan
-    out = [verdict_line(report), ""]
+    out = [verdict_line(report)] + [f"  {h}" for h in hinges_lines(report)] + [""]
     out.append(f"kernel profile {p.kernel}; NUMA from {p.numa_source}"
                + (f" ({p.numa_reason})" if p.numa_reason else ""))
     out.append(f"command line: {report.machine.cmdline.raw or '(empty)'}")
@@ -39,6 +41,10 @@ def plan(report) -> str:
             out += [f"  - {o}" for o in rec.options]
     if p.assumptions:
         out += ["", "assumptions"] + [f"  - {a}" for a in p.assumptions]
+    for alt in report.alternatives:
+        out += ["", f"the same machine with profile {alt.plan.kernel} (the kernel release cannot tell which rules "
+                    "it follows)", f"  VERDICT: {alt.verdict.headline()}"]
+        out += [f"  - {d}" for d in plan_differences(report, alt)] or ["  - no difference in the layout"]
     out += ["", "map ('#' kernel zones, 'M' Movable, '.' no RAM)"]
     out.extend(text_bars(p))
     return "\n".join(out) + "\n"
@@ -46,4 +52,10 @@ def plan(report) -> str:
 
 def compare(reports, labels=None) -> str:
     rows, head = compare_rows(reports, labels)
-    return grid(rows, head) + "\n"
+    out = [grid(rows, head)]
+    labels = labels or [r.machine.cmdline.raw or "(empty)" for r in reports]
+    for (la, a), (lb, b) in zip(zip(labels, reports), list(zip(labels, reports))[1:]):
+        diff = plan_differences(a, b)
+        out += ["", f"{la} -> {lb}: " + ("no difference in the layout" if not diff else "")]
+        out += [f"  - {d}" for d in diff]
+    return "\n".join(out) + "\n"
