@@ -188,11 +188,11 @@ def t_plan(data: bytes):
     m = load_machine(paths, cmdline=_text(cmd)[:4096], **kw)
     r = pipeline.run(m)
     _check_findings(r)
-    render.json.plan(r)
-    render.table.plan(r)
+    render.formatter("json").plan(r)
+    render.formatter("table").plan(r)
     if _sampled(data, 0):
-        render.markdown.plan(r)
-        render.svg.plan(r)
+        render.formatter("markdown").plan(r)
+        render.formatter("svg").plan(r)
     return r.findings
 
 

@@ -6,14 +6,25 @@ Public API:
 * ``read_tables(path)`` -> every table found in a file or directory
 * ``load_machine(paths, ...)`` -> a frozen ``Machine``
 * ``run(machine)`` -> ``Report`` (plan, findings, verdict, recommendation)
+* ``with_cmdline(machine, cmdline)`` -> the ``Report`` of another command line
+
+The names are resolved on first use (PEP 562), so that ``python -m
+sratplan`` and ``import sratplan.acpi`` do not import the whole planner.
 """
 
-from .acpi.sources import read_tables  # noqa: E402
-from .acpi.tables import decode  # noqa: E402
-from .errors import SratplanError  # noqa: E402
-from .machine import load_machine  # noqa: E402
-from .pipeline import Report, run, with_cmdline  # noqa: E402
-from .version import __version__  # noqa: E402
+from __future__ import annotations
 
-__all__ = ["decode", "read_tables", "load_machine", "run", "with_cmdline", "Report", "SratplanError",
-           "__version__"]
+import importlib
+
+from .version import __version__
+
+_API = {"decode": "acpi.tables", "read_tables": "acpi.sources", "load_machine": "machine",
+        "run": "pipeline", "with_cmdline": "pipeline", "Report": "pipeline", "SratplanError": "errors"}
+
+__all__ = [*_API, "__version__"]
+
+
+def __getattr__(name):
+    if name in _API:
+        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

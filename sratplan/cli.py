@@ -13,18 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .commands import audit, capture, decode, live, plan, replay
+import importlib
+
 from .errors import SratplanError
 
 EXIT_OK, EXIT_BAD_NEWS, EXIT_USAGE = 0, 1, 2
 
-SUBCOMMANDS = {
-    "decode": decode,
-    "replay": replay,
-    "live": live,
-    "capture": capture,
-    "audit": audit,
-}
+# subcommand word -> module under sratplan/commands (the main job is "plan")
+SUBCOMMANDS = {"decode": "decode", "replay": "replay", "live": "live", "capture": "capture", "audit": "audit"}
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,11 +34,12 @@ class Parser(argparse.ArgumentParser):
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = SUBCOMMANDS.get(argv[0]) if argv else None
-    if command is not None:
+    name = SUBCOMMANDS.get(argv[0]) if argv else None
+    if name is not None:
         argv = argv[1:]
-    else:
-        command = plan
+    # only the chosen command's modules are imported: the main job needs
+    # neither the fleet audit (multiprocessing) nor the live-system readers
+    command = importlib.import_module(f".commands.{name or 'plan'}", __package__)
     try:
         args = command.build_parser(Parser).parse_args(argv)
         return command.run(args)

@@ -14,9 +14,7 @@ from dataclasses import dataclass, replace
 
 from .acpi.sources import TableSet, read_tables
 from .errors import InputError
-from .firmware.bootfacts import read_boot_facts
 from .firmware.e820 import E820Entry, E820Table, E820Type
-from .firmware.e820_readers import read_e820
 from .intervals import subtract_all
 from .kernel.cmdline import KernelCmdline, parse_cmdline
 from .kernel.profile import KernelProfile, choose_profile, get_profile
@@ -196,6 +194,10 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     boot_oem_qemu = None
     if boot_facts is not None:
 
+        # the readers of text and zero-page inputs (a few ms of regexes and
+        # records) are imported only when such an input is given
+        from .firmware.bootfacts import read_boot_facts
+
         facts = read_boot_facts(boot_facts)       # a boot log, a boot_params zero page or a capture dir
         text = ""
         if facts.source == "log":
@@ -232,6 +234,8 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
 
     # e820: explicit file, else boot facts, else assumed from the SRAT
     if e820 is not None:
+        from .firmware.e820_readers import read_e820  # only for an e820 file, see read_boot_facts above
+
         e820_table = read_e820(e820)
         sources.append(f"e820: {e820}")
     elif facts is not None and facts.e820 is not None and facts.e820.entries:

@@ -15,7 +15,7 @@ from .advise.recommend import Recommendation, recommend
 from .advise.verdict import Verdict, decide
 from .errors import PlanError
 from .findings import worst
-from .kernel.boot import boot
+from .kernel.boot import boot, boot_memblock
 from .machine import Machine
 from .machine import with_cmdline as machine_with_cmdline
 from .machine import with_profile
@@ -52,11 +52,26 @@ def check_arch(machine: Machine) -> None:
                         "models x86-64 Linux) - 'sratplan decode' checks the tables themselves")
 
 
-def run(machine: Machine, *, advise: bool = True, options: bool = True) -> Report:
+def run(machine: Machine, *, advise: bool = True, options: bool = True, boots: dict | None = None) -> Report:
     """Plan ``machine``: boot, layout, findings, verdict and (``advise``) the
-    recommended command line, each proposal checked by planning it."""
+    recommended command line, each proposal checked by planning it.
+    ``boots`` holds the simulated boots of this machine already made, keyed
+    by :meth:`KernelCmdline.boot_key` (a line that differs only in hot-add
+    parameters boots the same way) and :meth:`KernelCmdline.memblock_key`
+    (one that differs only in kernelcore=/movablecore= makes the same early
+    allocations)."""
     check_arch(machine)
-    trace = boot(machine)
+    boots = {} if boots is None else boots
+    key = ("boot", machine.cmdline.boot_key())
+    trace = boots.get(key)
+    if trace is None:
+        # a kernelcore=/movablecore= change moves ZONE_MOVABLE only, after
+        # every early allocation: the memblock stage is shared too
+        mkey = ("memblock", machine.cmdline.memblock_key())
+        pre = boots.get(mkey)
+        if pre is None:
+            pre = boots[mkey] = boot_memblock(machine)
+        trace = boots[key] = boot(machine, pre)
     plan = project(machine, trace)
     found = tuple(findings_mod.collect(machine, trace, plan))
     verdict = decide(plan, found, kaslr_nodes=trace.kaslr.nodes if trace.kaslr else None)
@@ -71,7 +86,8 @@ def run(machine: Machine, *, advise: bool = True, options: bool = True) -> Repor
                 + other.headline(),))
     rec = None
     if advise:
-        rec = recommend(machine, plan, found, verdict, lambda c: with_cmdline(machine, c), options=options)
+        rec = recommend(machine, plan, found, verdict, lambda c: with_cmdline(machine, c, boots=boots),
+                        options=options)
     return Report(machine=machine, plan=plan, findings=found, verdict=verdict, recommendation=rec,
                   alternatives=alternatives)
 
@@ -81,6 +97,8 @@ def with_kernel(machine: Machine, profile: str, *, advise: bool = True, options:
     return run(with_profile(machine, profile), advise=advise, options=options)
 
 
-def with_cmdline(machine: Machine, cmdline: str, *, advise: bool = False, options: bool = True) -> Report:
-    """The same machine planned with another command line."""
-    return run(machine_with_cmdline(machine, cmdline), advise=advise, options=options)
+def with_cmdline(machine: Machine, cmdline: str, *, advise: bool = False, options: bool = True,
+                 boots: dict | None = None) -> Report:
+    """The same machine planned with another command line (``boots``: see
+    :func:`run`)."""
+    return run(machine_with_cmdline(machine, cmdline), advise=advise, options=options, boots=boots)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import examples, live, pipeline, render
+from .. import pipeline, render
 from ..version import __version__
 from ..errors import UsageError
 from ..kernel.cmdline import format_cmdline, split_args
@@ -42,7 +42,7 @@ exit status: 0 clean, 1 error-level findings, 2 usage or unreadable input
 """
 
 
-FORMATS = tuple(render.FORMATS)
+FORMATS = render.FORMATS
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
@@ -76,6 +76,9 @@ def machine_from_args(args):
               cpus=args.cpus)
     if explicit:
         return load_machine(args.paths, **kw)
+    # the running system's readers are needed only without explicit inputs
+    from .. import live
+
     return live.load_live_machine(**kw)
 
 
@@ -91,6 +94,9 @@ def run(args) -> int:
     if args.cpus is not None and args.cpus < 1:
         raise UsageError("--cpus must be at least 1")
     if args.example is not None:
+        # importlib.resources costs a plan without --example ~18 ms
+        from .. import examples
+
         if args.example == "":
             sys.stdout.write(examples.listing())
             return 0
@@ -99,7 +105,7 @@ def run(args) -> int:
                              "--boot-facts, not both")
         args = examples.apply(examples.get(args.example), args)
     machine = machine_from_args(args)
-    fmt = render.FORMATS[args.format]
+    fmt = render.formatter(args.format)
     if args.compare and args.compare_kernels:
         raise UsageError("--compare and --compare-kernels: give one of them")
     if args.compare_kernels:

@@ -102,8 +102,21 @@ def _core(c):
     return ("percent", c.percent) if c.percent else ("pages", c.pages)
 
 
-def boot(machine) -> BootTrace:
-    """Simulate the boot of ``machine`` (a :class:`sratplan.machine.Machine`)."""
+@dataclass(frozen=True)
+class MemblockBoot:
+    """The boot up to free_area_init(): every early reservation and
+    allocation is made (what ZONE_MOVABLE's placement never changes)."""
+
+    e820: KernelE820
+    early: EarlyBoot
+    late: LateBoot
+    cpu_nodes: tuple
+
+
+def boot_memblock(machine) -> MemblockBoot:
+    """setup_arch() through the last memblock allocation before the page
+    allocator: e820, early reservations, the direct map, NUMA, NODE_DATA,
+    CPUs to nodes, crashkernel, sparse, per-CPU, swiotlb, boot hashes."""
     p = machine.profile
     cl = machine.cmdline
     ld = machine.loader
@@ -125,6 +138,20 @@ def boot(machine) -> BootTrace:
     late = late_boot(early, cmdline=cl, loader=ld, online_cpu_nodes=set(cpu_nodes), cpu_nodes=cpu_nodes,
                      max_possible_pfn=mpp, crash_requests=crash,
                      gi_nodes=tuple(numa.srat.gi_nodes) if srat_used else ())
+    return MemblockBoot(e820=e, early=early, late=late, cpu_nodes=tuple(cpu_nodes))
+
+
+def boot(machine, memblock: MemblockBoot | None = None) -> BootTrace:
+    """Simulate the boot of ``machine`` (a :class:`sratplan.machine.Machine`).
+    ``memblock``: :func:`boot_memblock` of a machine whose command line
+    differs at most in kernelcore=/movablecore= (the same early boot); it is
+    only read from here on."""
+    p = machine.profile
+    cl = machine.cmdline
+    ld = machine.loader
+    pre = memblock or boot_memblock(machine)
+    e, early, late, cpu_nodes = pre.e820, pre.early, pre.late, list(pre.cpu_nodes)
+    numa = early.numa
     layout = compute_zones(
         regions=early.memblock.memory, max_pfn=early.max_pfn, online_nodes=numa.online, profile=p,
         movable_node=cl.movable_node, kernelcore=_core(cl.kernelcore), movablecore=_core(cl.movablecore),

@@ -45,6 +45,11 @@ MAX_CMDLINE_CHARS = 65536
 COMMAND_LINE_CHARS = 2047
 
 ONLINE_TYPES = ("offline", "online", "online_kernel", "online_movable")
+# parameters read only when memory is hot-added (mm/memory_hotplug.c,
+# drivers/base/memory.c): the boot itself does not look at them
+HOTADD_ONLY_PARAMS = frozenset({"memhp_default_state", "memory_hotplug.online_policy",
+                                "memory_hotplug.auto_movable_ratio", "memory_hotplug.auto_movable_numa_aware",
+                                "memory_hotplug.memmap_on_memory"})
 ONLINE_POLICIES = ("contig-zones", "auto-movable")
 
 
@@ -189,6 +194,25 @@ class KernelCmdline:
     findings: tuple[Finding, ...] = field(default=())
 
     # -- derived ---------------------------------------------------------
+    def boot_key(self) -> tuple:
+        """What the boot model reads from this line: every parameter except
+        the ones that act only on memory hot-added later (memhp_default_state=,
+        memory_hotplug.*) and the strstr() view crashkernel= takes.  Two lines
+        with the same key boot the same machine the same way."""
+        params = tuple((n, v) for n, v in self.params if _norm(n) not in HOTADD_ONLY_PARAMS)
+        return params, self.init_args, self.crashkernel
+
+    def memblock_key(self) -> tuple:
+        """What the boot reads before free_area_init(): :meth:`boot_key`
+        without kernelcore= and movablecore=, which only
+        find_zone_movable_pfns_for_nodes() reads -- after every early
+        allocation is made (kernelcore=mirror is kept: it steers memblock to
+        mirrored memory from the start)."""
+        params, init_args, crash = self.boot_key()
+        mirror = bool(self.kernelcore and self.kernelcore.mirror)
+        params = tuple((n, v) for n, v in params if _norm(n) not in ("kernelcore", "movablecore"))
+        return params, init_args, crash, mirror
+
     @property
     def userdef(self) -> bool:
         """The kernel prints a ``user:`` e820 map: some ``mem=`` with a value

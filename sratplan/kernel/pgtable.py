@@ -353,17 +353,16 @@ class DirectMap:
                 last = min(end, nxt)
                 p = nxt
                 continue
-            if idx in pt.pmd_large:
-                if mask & M2:
-                    last = nxt
-                    p = nxt
-                    continue
-                pt.pmd_large.discard(idx)
-            elif mask & M2:
-                pt.pmd_large.add(idx)
-                last = nxt
-                p = nxt
+            if mask & M2:
+                # 2 MiB entries (new or already there) up to the next entry
+                # that points to a PTE page: one interval, not one step each
+                stop = pt.pte_pages.next_in(idx, -(-end // PMD_SIZE))
+                pt.pmd_large.add_range(idx, stop)
+                last = stop * PMD_SIZE
+                p = last
                 continue
+            if idx in pt.pmd_large:
+                pt.pmd_large.discard(idx)
             self._alloc_page()
             pt.pte_pages.add(idx)
             last = min(end, nxt)

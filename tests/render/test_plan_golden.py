@@ -29,7 +29,7 @@ def _plan(name):
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
 def test_golden(name, fmt):
-    out = render.FORMATS[fmt].plan(_plan(name))
+    out = render.formatter(fmt).plan(_plan(name))
     path = GOLDEN / f"{name}.{ 'md' if fmt == 'markdown' else fmt if fmt == 'json' else 'txt'}"
     if os.environ.get("SRATPLAN_REGEN_GOLDEN"):
         path.write_text(out)
@@ -39,7 +39,7 @@ def test_golden(name, fmt):
 
 @pytest.mark.parametrize("name", CASES)
 def test_json_schema_shape(name):
-    d = json.loads(render.json.plan(_plan(name)))
+    d = json.loads(render.formatter("json").plan(_plan(name)))
     assert d["schema"] == "sratplan.plan/1"
     assert set(d) >= {"kernel", "cmdline", "assumptions", "numa", "nodes", "memory_blocks", "verdict", "findings",
                       "recommendation"}
