@@ -47,6 +47,11 @@ class Machine:
     arch: str = "x86_64"
     profile_note: str | None = None
     kernel_image_given: bool = False
+    # facts the inputs did not give, modelled instead: e820, kernel_image,
+    # initrd, acpi_tables, cpus, gbpages (the findings say when an answer rests on one)
+    assumed: frozenset = frozenset()
+    # hotpluggable SRAT ranges whose RAM at boot the input does not say (no e820)
+    hotplug_unknown: tuple = ()
     # when the kernel release cannot tell whether the seed-era kernel_end rule
     # is there: the other profile to plan (kernel/profile.py:choose_profile)
     profile_alternative: str | None = None
@@ -101,40 +106,69 @@ def guess_arch(tables) -> str:
     return "x86_64"
 
 
-def e820_from_srat(srat, assumptions: list) -> E820Table:
-    """No e820 given: RAM = the enabled SRAT memory ranges minus the legacy
-    holes (640K-1M and a 1 GiB PCI hole below 4 GiB); hotpluggable ranges
-    above the last non-hotpluggable one are taken as empty hot-add windows."""
+def e820_from_srat(srat, assumptions: list) -> tuple[E820Table, tuple]:
+    """No e820 given: RAM = the enabled, volatile SRAT memory ranges minus the
+    legacy holes (640K-1M and a 1 GiB PCI hole below 4 GiB).  Non-volatile
+    ranges are persistent memory, not RAM (e820 types 7/12), and Specific
+    Purpose ranges are soft-reserved: neither becomes RAM.  Hotpluggable ranges
+    above the last non-hotpluggable one (or above 4 GiB when every range is
+    hotpluggable) may be empty hot-add windows or populated DIMMs: they are
+    left out, and returned as the ranges whose RAM the input does not say."""
     mems = [s for s in (srat.subtables if srat else ()) if type(s).__name__ == "SratMemAffinity"
-            and s.enabled and s.address_length]
+            and s.enabled and s.address_length and not s.non_volatile and not s.specific_purpose]
     fixed = [m for m in mems if not m.hot_pluggable]
     top_fixed = max((m.base_address + m.address_length for m in fixed), default=0)
-    ram = []
+    ram, unknown = [], []
     for m in mems:
-        s, e = m.base_address, m.base_address + m.address_length
-        if m.hot_pluggable and fixed and s >= top_fixed:
+        s, e = m.base_address, min(m.base_address + m.address_length, 1 << 52)
+        if m.hot_pluggable and ((fixed and s >= top_fixed) or (not fixed and s >= 4 << 30)):
+            unknown.append((s, e))
             continue
-        if m.hot_pluggable and not fixed and s >= 4 << 30:
-            continue
-        ram.append((s, min(e, 1 << 52)))
+        ram.append((s, e))
     holes = [(0x9FC00, 0x100000), (0xC0000000, 0x100000000)]
     pieces = subtract_all(ram, holes)
     entries = [E820Entry(a, b - a, E820Type.RAM) for a, b in pieces if b > a]
     entries.append(E820Entry(0x9FC00, 0x400, E820Type.RESERVED))
     entries.append(E820Entry(0xF0000, 0x10000, E820Type.RESERVED))
-    assumptions.append("no e820 map given: RAM assumed to be the enabled SRAT memory ranges minus 640K-1M "
-                       "and a PCI hole at 3-4 GiB; hotpluggable ranges above all other memory taken as "
-                       "empty hot-add windows (give --e820 or --boot-facts for the real map)")
-    return E820Table(entries=tuple(sorted(entries, key=lambda x: x.start)), source="assumed from SRAT")
+    note = ("no e820 map given: RAM assumed to be the enabled, volatile SRAT memory ranges minus 640K-1M "
+            "and a PCI hole at 3-4 GiB")
+    if unknown:
+        note += ("; the hotpluggable ranges above all other memory are taken as empty hot-add windows (the "
+                 "input does not say whether they hold RAM at boot)")
+    assumptions.append(note + " - give --e820 or --boot-facts for the real map")
+    return E820Table(entries=tuple(sorted(entries, key=lambda x: x.start)), source="assumed from SRAT"), \
+        tuple(subtract_all(unknown, holes))
 
 
-def _image_assumption(kaslr: bool, given: bool) -> str | None:
+def with_hotplug_ram(machine: Machine) -> Machine:
+    """The other answer to the fact the input did not give: the SRAT's
+    hotpluggable ranges that were taken as empty windows hold RAM at boot."""
+    extra = tuple(E820Entry(s, e - s, E820Type.RAM) for s, e in machine.hotplug_unknown)
+    table = replace(machine.e820, entries=tuple(sorted(machine.e820.entries + extra, key=lambda x: x.start)))
+    return replace(machine, e820=table, hotplug_unknown=())
+
+
+def place_kernel_image(e820_table: E820Table, size: int) -> int:
+    """Where a loader puts the kernel when the input does not say: at
+    LOAD_PHYSICAL_ADDR (16 MiB) when that is usable RAM, else at the lowest
+    2 MiB-aligned address above it inside one usable range (a loader never
+    loads the image outside usable RAM)."""
+    align = 2 << 20
+    for e in sorted((x for x in e820_table.entries if x.type == E820Type.RAM), key=lambda x: x.start):
+        a = max(LOAD_PHYSICAL_ADDR, -(-e.start // align) * align)
+        if a + size <= e.start + e.size:
+            return a
+    return LOAD_PHYSICAL_ADDR
+
+
+def _image_assumption(kaslr: bool, given: bool, text: int = LOAD_PHYSICAL_ADDR) -> str | None:
     if given:
         return None
+    where = "16 MiB" if text == LOAD_PHYSICAL_ADDR else f"{text:#x} (the first usable 2 MiB slot above 16 MiB)"
     if kaslr:
-        return ("KASLR: the kernel image is assumed at 16 MiB (its lowest slot); give --kernel-image for the "
+        return (f"KASLR: the kernel image is assumed at {where} (its lowest slot); give --kernel-image for the "
                 "real placement")
-    return "kernel image at 16 MiB (nokaslr, a loader that loads bzImage at 1 MiB)"
+    return f"kernel image at {where} (nokaslr, a loader that loads bzImage at 1 MiB)"
 
 
 def with_cmdline(machine: Machine, raw: str) -> Machine:
@@ -143,8 +177,8 @@ def with_cmdline(machine: Machine, raw: str) -> Machine:
     (KASLR) and the assumptions that follow from it change with it."""
     cl = parse_cmdline(raw, machine.profile)
     kaslr = not cl.nokaslr
-    old = _image_assumption(machine.loader.kaslr, machine.kernel_image_given)
-    new = _image_assumption(kaslr, machine.kernel_image_given)
+    old = _image_assumption(machine.loader.kaslr, machine.kernel_image_given, machine.loader.kernel_text)
+    new = _image_assumption(kaslr, machine.kernel_image_given, machine.loader.kernel_text)
     assumptions = tuple(new if a == old else a for a in machine.assumptions)
     return replace(machine, cmdline=cl, loader=replace(machine.loader, kaslr=kaslr), assumptions=assumptions)
 
@@ -179,6 +213,8 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     assumptions: list = []
     sources: list = []
     findings: list = []
+    assumed: set = set()
+    hotplug_unknown: tuple = ()
     tables = None
     tsets = []
     for pth in paths or ():
@@ -241,13 +277,21 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     elif facts is not None and facts.e820 is not None and facts.e820.entries:
         e820_table = facts.e820
     else:
-        e820_table = e820_from_srat(srat, assumptions)
+        e820_table, hotplug_unknown = e820_from_srat(srat, assumptions)
+        assumed.add("e820")
     findings.extend(getattr(e820_table, "findings", ()))
     if not any(en.type == E820Type.RAM for en in e820_table.entries):
         if e820 is None and (facts is None or facts.e820 is None) and srat is None:
             what = ", ".join(sorted({t.signature for t in tables})) if tables is not None else "nothing"
             raise InputError(f"no SRAT and no e820 map among the inputs ({what}): nothing says where RAM is; "
                              "give the SRAT, --e820 or --boot-facts")
+        if "e820" in assumed:
+            # the SRAT was the only description of RAM: say what is wrong with it first
+            bad = [f for f in srat.findings if f.severity.rank >= 1] or list(srat.findings)
+            why = "; ".join(f"{f.location() or 'SRAT'}: {f.message}" for f in bad[:3]) or \
+                "no enabled, volatile memory affinity entry"
+            raise InputError(f"nothing says where RAM is: the SRAT describes no usable memory ({why}) and no "
+                             "e820 map was given; give --e820 FILE or --boot-facts LOG")
         raise InputError("the e820 map has no usable RAM", path=str(e820) if e820 else None)
 
     # loader facts
@@ -259,9 +303,10 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     if kernel_image is not None:
         ktext, kend = kernel_image[0], kernel_image[0] + kernel_image[1]
     else:
-        ktext = LOAD_PHYSICAL_ADDR
+        ktext = place_kernel_image(e820_table, profile.kernel_reserve_size + profile.image_end_after_reserve)
         kend = ktext + profile.kernel_reserve_size
-    image_note = _image_assumption(kaslr, kernel_image is not None)
+        assumed.add("kernel_image")
+    image_note = _image_assumption(kaslr, kernel_image is not None, ktext)
     if image_note:
         assumptions.append(image_note)
     if initrd is not None:
@@ -283,6 +328,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                 rd = (top - size, top)
                 break
         if rd:
+            assumed.add("initrd")
             assumptions.append(f"initrd of {size >> 20} MiB placed by a QEMU/GRUB-style loader at the "
                                f"top of RAM below 4 GiB [{rd[0]:#x}-{rd[1] - 1:#x}]")
     acpi = ()
@@ -300,6 +346,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                 acpi_ranges = [(top, 0x2000)]
         acpi = tuple(("ACPI", s, n) for s, n in acpi_ranges)
         if acpi:
+            assumed.add("acpi_tables")
             assumptions.append("ACPI tables assumed in the e820 ACPI-data range or just above the top of "
                                "low RAM (table addresses unknown)")
     ncpu = cpus
@@ -312,6 +359,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                 if type(s).__name__ in ("SratCpuAffinity", "SratX2apicCpuAffinity") and s.enabled:
                     n += 1
         ncpu = max(n, 1)
+        assumed.add("cpus")
         assumptions.append(f"{ncpu} possible CPU(s), counted from the SRAT's enabled CPU entries")
     if ncpu > NR_CPUS:
         assumptions.append(f"{ncpu} CPUs exceed NR_CPUS ({NR_CPUS}): the kernel makes only {NR_CPUS} possible")
@@ -320,6 +368,7 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
     # other hypervisors (Hyper-V, VMware, KVM with host CPU) pass them through
     qemu = any(_oem(t) in QEMU_OEMS for t in (tables or ())) or bool(boot_oem_qemu)
     gb = not qemu
+    assumed.add("gbpages")
     assumptions.append("CPU with 1 GiB pages" if gb else
                        "CPU without 1 GiB pages (QEMU's default CPU model)")
     loader = LoaderFacts(kernel_text=ktext, kernel_reserve_end=kend, initrd=rd, acpi_tables=acpi, cpus=ncpu,
@@ -330,4 +379,5 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
                    cedt=cedt, msct=msct, tables=tables, assumptions=tuple(assumptions),
                    sources=tuple(sources), findings=tuple(findings), arch=guess_arch(tables),
                    profile_note=note, kernel_image_given=kernel_image is not None,
+                   assumed=frozenset(assumed), hotplug_unknown=hotplug_unknown,
                    profile_alternative=alternative)

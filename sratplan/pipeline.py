@@ -18,7 +18,7 @@ from .findings import worst
 from .kernel.boot import boot, boot_memblock
 from .machine import Machine
 from .machine import with_cmdline as machine_with_cmdline
-from .machine import with_profile
+from .machine import with_hotplug_ram, with_profile
 from .plan import Plan, project
 
 
@@ -76,6 +76,15 @@ def run(machine: Machine, *, advise: bool = True, options: bool = True, boots: d
     found = tuple(findings_mod.collect(machine, trace, plan))
     verdict = decide(plan, found, kaslr_nodes=trace.kaslr.nodes if trace.kaslr else None)
     alternatives = ()
+    if advise and machine.hotplug_unknown:
+        populated = run(with_hotplug_ram(machine), advise=False)
+        other = populated.verdict
+        if (other.hot_removable, other.removable_bytes) != (verdict.hot_removable, verdict.removable_bytes):
+            ranges = ", ".join(f"[{s:#x}-{e - 1:#x}]" for s, e in machine.hotplug_unknown[:4])
+            verdict = replace(verdict, undecided=True, hinges_on=verdict.hinges_on + (
+                f"whether the SRAT's hotpluggable ranges {ranges} hold RAM at boot, which the input does not say "
+                "(give --e820 FILE or --boot-facts LOG, or run sratplan on the machine): if they do, "
+                f"{other.answer()}; if they are empty hot-add windows, {verdict.answer()}",))
     if advise and machine.profile_alternative:
         alt = with_profile(machine, machine.profile_alternative)
         alternatives = (run(alt, advise=False),)
@@ -83,7 +92,7 @@ def run(machine: Machine, *, advise: bool = True, options: bool = True, boots: d
         if (other.hot_removable, other.removable_bytes) != (verdict.hot_removable, verdict.removable_bytes):
             verdict = replace(verdict, hinges_on=verdict.hinges_on + (
                 f"the kernel's rules: {machine.profile_note}; with profile {alt.profile.name}: "
-                + other.headline(),))
+                + other.answer(),))
     rec = None
     if advise:
         rec = recommend(machine, plan, found, verdict, lambda c: with_cmdline(machine, c, boots=boots),

@@ -99,7 +99,8 @@ def project(machine, trace: BootTrace) -> Plan:
     mb = early.memblock
     srat = numa.srat
     nodes = []
-    all_nodes = sorted(set(numa.possible) | set(layout.nodes) | set(trace.cpu_nodes))
+    # memory that no node took (nid MAX_NUMNODES / NUMA_NO_NODE) is not a node
+    all_nodes = sorted(n for n in set(numa.possible) | set(layout.nodes) | set(trace.cpu_nodes) if p.valid_nid(n))
     hp_before = set(numa.hotplug_before_clear)
     cpus_per_node = Counter(trace.cpu_nodes)
     mem_by_nid: dict = {}

@@ -148,7 +148,7 @@ def test_every_decodable_malformed_table_plans(name):
     if name == "srat-zero-length-first.bin":
         # no memory entry survives the walk and no e820 is given: nothing says
         # where RAM is, which is an input error, not a crash
-        with pytest.raises(InputError, match="no usable RAM"):
+        with pytest.raises(InputError, match="SRAT 0x30: subtable of type 1 at 0x30 has length 0"):
             load_machine([MAL / name])
         return
     p = pipeline.run(load_machine([MAL / name])).plan

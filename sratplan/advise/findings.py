@@ -48,6 +48,28 @@ def source_findings(machine) -> list[Finding]:
     return _unique(out)
 
 
+# which modelled fact each hotplug-clearing reservation's placement follows
+_LABEL_FACT = {"kernel_image": "kernel_image", "initrd": "initrd", "acpi_tables": "acpi_tables",
+               "page_tables": "kernel_image", "other": "e820", "soft_reserved": "e820"}
+_FACT_TEXT = {"kernel_image": "kernel image placement", "initrd": "initrd placement",
+              "acpi_tables": "ACPI table addresses", "e820": "e820 map"}
+
+
+def _resting_on(machine, labels) -> list[str]:
+    """The assumed facts a node's loss of its hotplug flag rests on, or [] when
+    one of its causes is a fact of the input (the first MiB, a given image)."""
+    facts = [_LABEL_FACT.get(x) for x in labels]
+    if not facts or any(f is None or f not in machine.assumed for f in facts):
+        return []
+    return sorted({_FACT_TEXT[f] for f in facts})
+
+
+def _ram_dependent(reason: str | None) -> bool:
+    """An SRAT rejected for where RAM is (cross-node overlap of RAM, NUMA
+    coverage of RAM) rather than for the table itself."""
+    return bool(reason) and any(w in reason for w in ("overlaps", "coverage", "RAM"))
+
+
 def _unique(findings) -> list[Finding]:
     seen, out = set(), []
     for f in findings:
@@ -67,6 +89,12 @@ def collect(machine, trace, plan) -> list[Finding]:
     srat_hot_nodes = [n for n in plan.nodes if n.hotplug_in_srat]
     movable = cl.movable_node
 
+    if cl.numa_fake is not None:
+        findings.append(_f("NUMA_FAKE_NOT_MODELLED", Severity.WARNING,
+                           f"numa=fake={cl.numa_fake}: x86 NUMA emulation (arch/x86/mm/numa_emulation.c) splits the "
+                           "memory into fake nodes; sratplan does not model it, and this plan shows the physical "
+                           "nodes - the kernel's node numbers, zones and hotplug flags will differ",
+                           where="cmdline numa"))
     for what in trace.failed:
         findings.append(_f("BOOT_ALLOCATION_FAILED", Severity.ERROR,
                            f"the kernel does not boot: no memory for {what} (it panics or dereferences the "
@@ -77,9 +105,12 @@ def collect(machine, trace, plan) -> list[Finding]:
     elif plan.numa_source == "dummy":
         sev = Severity.ERROR if (movable or any(getattr(s, "hot_pluggable", False) for s in m.srat.subtables)) \
             else Severity.WARNING
-        findings.append(_f("SRAT_NOT_USED", sev,
-                           f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node "
-                           "and no memory is hotpluggable"))
+        msg = (f"Linux discards the whole SRAT ({plan.numa_reason}); the machine boots as one node and no memory "
+               "is hotpluggable")
+        if "e820" in m.assumed and _ram_dependent(plan.numa_reason):
+            sev = Severity.WARNING
+            msg += " - on the e820 map assumed from the SRAT; give --e820 or --boot-facts to decide it"
+        findings.append(_f("SRAT_NOT_USED", sev, msg))
 
     mem_index = IntervalIndex((r.base, r.base + r.size, r.nid) for r in trace.memblock.memory)
     if srat_used and numa.srat is not None:
@@ -112,8 +143,14 @@ def collect(machine, trace, plan) -> list[Finding]:
         if n.hotplug_cleared_by:
             what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
             sev = Severity.ERROR if movable else Severity.WARNING
-            findings.append(_f(f"HOTPLUG_CLEARED_{n.hotplug_cleared_by[0].upper()}", sev,
-                               f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}",
+            msg = f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}"
+            guesses = _resting_on(m, n.hotplug_cleared_by)
+            if guesses:
+                # an error never rests on an assumption: say what decides it
+                sev = Severity.WARNING
+                msg += (" - on the assumed " + ", ".join(guesses) + "; give the real placement (--kernel-image, "
+                        "--initrd, --boot-facts) to decide it")
+            findings.append(_f(f"HOTPLUG_CLEARED_{n.hotplug_cleared_by[0].upper()}", sev, msg,
                                where=f"node {n.node}"))
         if movable and n.hotplug and n.node_data and n.node_data_on is not None and n.node_data_on != n.node:
             findings.append(_f("NODE_DATA_OFF_NODE", Severity.INFO,

@@ -34,8 +34,16 @@ class Verdict:
     blocker: str | None                 # why nothing is hot-removable
     kaslr_nodes: tuple[int, ...] | None
     hinges_on: tuple[str, ...] = field(default=())   # missing facts the answer depends on
+    # the answer changes with a fact the input does not give (see hinges_on)
+    undecided: bool = False
 
     def headline(self) -> str:
+        if self.undecided:
+            return "undecided: " + self.hinges_on[0]
+        return self.answer()
+
+    def answer(self) -> str:
+        """The answer on the plan's own facts and assumptions."""
         if self.hot_removable:
             return (f"memory can be hot-removed: {_gib(self.removable_bytes)} GiB on node(s) "
                     + ", ".join(str(n) for n in self.removable_nodes))
@@ -129,5 +137,8 @@ def _blocker(plan, findings) -> str:
         what = ", ".join(LABEL_TEXT.get(x, x) for x in n.hotplug_cleared_by)
         return f"node {n.node} loses its hotplug flag: {what} lie(s) in node {n.node}"
     if not srat_hot_nodes:
+        if plan.machine.hotplug_unknown:
+            return ("no RAM is known in the SRAT's hotpluggable ranges: the input has no e820 map, so they are "
+                    "planned as empty hot-add windows")
         return "the SRAT marks no boot memory hotpluggable"
     return "every Movable block of the hotpluggable ranges holds boot-time reserved pages, spans nodes/zones or has holes"

@@ -520,15 +520,10 @@ def parse_e820_text(text: str, *, path: str | None = None) -> E820Table:
     Numbers take hex ``0x…``, decimal and K/M/G/T suffixes; TYPE is a number or
     any name the kernel prints (``usable``, ``System RAM``, ``reserved``,
     ``ACPI data``, ``ACPI NVS``, ``soft reserved``, ``persistent (type 12)``…)
-    or ``RAM``/``ACPI``/``NVS``/``PMEM``/``PRAM``.  ``#`` starts a comment.  A
-    log excerpt, a memmap listing or JSON is recognised too and handed to its
-    own reader.  Bad lines are findings.
+    or ``RAM``/``ACPI``/``NVS``/``PMEM``/``PRAM``.  ``#`` starts a comment.
+    Bad lines are findings.  (:func:`parse_e820_any` recognises the other
+    text forms.)
     """
-    if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text) or _looks_like_log(text):
-        return parse_dmesg_e820(text, path=path)
-    sniff = text.lstrip()[:1]
-    if sniff in ("{", "["):
-        return parse_e820_json(text, path=path)
     lines = _Lines(text, path)
     ents = []
     for no, line in lines:
@@ -700,12 +695,17 @@ def _looks_like_log(text: str) -> bool:
 
 
 def parse_e820_any(text: str, *, path: str | None = None) -> E820Table:
-    """Recognise the form of an e820 text (see :func:`read_e820`)."""
+    """Recognise the form of an e820 text (see :func:`read_e820`): JSON first
+    (a kernel-truth truth.json holds "Linux version" and BIOS-e820 lines in its
+    strings), then a kernel log, a memmap listing, /proc/iomem, and the
+    hand-written form."""
+    stripped = text.lstrip()
+    # "[" also starts every line of a dmesg with timestamps: JSON when a JSON
+    # value follows it
+    if stripped[:1] == "{" or re.match(r"\[\s*[\[{\]\"]", stripped):
+        return parse_e820_json(text, path=path)
     if re.search(r"(?:BIOS-e820|BIOS-e801|BIOS-88): ", text) or _looks_like_log(text):
         return parse_dmesg_e820(text, path=path)
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
-        return parse_e820_json(text, path=path)
     body = [ln for ln in text.splitlines()[:64] if ln.strip() and not ln.lstrip().startswith("#")]
     sample = body[:8]
     # a form is recognised by most of its first lines, so one garbled line is

@@ -137,7 +137,11 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
     rd = getattr(early, "initrd", None) or loader.initrd
     if rd:
         s, e = rd
-        later.append((s, (e + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)))
+        e = (e + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+        for r in mb.memory:
+            a, b = max(s, r.base), min(e, r.base + r.size)
+            if a < b:
+                later.append((a, b, r.nid))
     out = {}
     for nid, nz in layout.nodes.items():
         zm = {}
@@ -154,8 +158,10 @@ def managed_pages(early, late, layout, *, loader, profile) -> dict:
                 b = min(e >> 12, ze)
                 if a < b:
                     n += b - a
-            for (s, e) in later:
-                if _nid_of(mb, s) != nid:
+            # free_initrd_mem(): every page goes back to the zone and node it
+            # lies in (an initrd may straddle nodes or a hotplug island)
+            for (s, e, rnid) in later:
+                if rnid != nid:
                     continue
                 a = max((s + PAGE_SIZE - 1) >> 12, zs)
                 b = min(e >> 12, ze)

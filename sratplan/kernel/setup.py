@@ -146,7 +146,9 @@ def early_boot(*, profile, e820, cmdline, srat_raw, slit_raw, cfmws_windows, loa
         mb.set_bottom_up(True)        # setup_arch: movable_node => bottom-up until SRAT
     mb.set_current_limit(ISA_END_ADDRESS)
 
-    # --- e820__memblock_setup()
+    # --- e820__memblock_setup(): "EFI might pass us more E820 entries" than
+    # the 128 static regions, so the arrays may double from here on
+    mb.allow_resize()
     for base, size in e820.memory:
         mb.add(base, size)
     for base, size in e820.reserved:

@@ -33,7 +33,8 @@ def verdict_line(report) -> str:
 
 def hinges_lines(report) -> list[str]:
     """What the answer depends on that the inputs did not say."""
-    return [f"the answer hinges on {h}" for h in report.verdict.hinges_on]
+    v = report.verdict
+    return [f"the answer hinges on {h}" for h in v.hinges_on[1 if v.undecided else 0:]]
 
 
 def plan_differences(a, b) -> list[str]:

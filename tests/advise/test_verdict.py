@@ -31,7 +31,8 @@ def _run(first, last, nid, zone, ok, why=None):
 
 
 def _plan(nodes, blocks, cmdline="movable_node"):
-    machine = SimpleNamespace(cmdline=SimpleNamespace(movable_node="movable_node" in cmdline.split()))
+    machine = SimpleNamespace(cmdline=SimpleNamespace(movable_node="movable_node" in cmdline.split()),
+                              hotplug_unknown=())
     return SimpleNamespace(machine=machine, nodes=tuple(nodes), blocks=tuple(blocks))
 
 
