@@ -193,9 +193,9 @@ def run_atheris(args, extra) -> int:
         import sratplan.kernel.memblock_log  # noqa: F401
         import sratplan.machine  # noqa: F401
         import sratplan.pipeline  # noqa: F401
+        import sratplan.render  # noqa: F401
         import sratplan.render.acpi_json  # noqa: F401
         import sratplan.render.acpi_text  # noqa: F401
-        import sratplan.render  # noqa: F401
         import sratplan.render.replay_text  # noqa: F401
         import sratplan.replay  # noqa: F401
     corpus_dir = Path(args.corpus or (HERE / "corpus"))

@@ -196,6 +196,56 @@ def t_plan(data: bytes):
     return r.findings
 
 
+def _special(kind: int, data: bytes) -> str:
+    """A path that is not an ordinary small file: a FIFO with no writer, a
+    character device that never ends, a file past every cap, a symlink loop,
+    a directory, a file that is not there."""
+    d = _tmpdir()
+    kind %= 6
+    if kind == 0:
+        p = os.path.join(d, "fifo")
+        if not os.path.exists(p):
+            os.mkfifo(p)
+        return p
+    if kind == 1:
+        return "/dev/zero" if data[:1] < b"\x80" else "/dev/urandom"
+    if kind == 2:
+        p = os.path.join(d, "huge")
+        with open(p, "wb") as fh:               # sparse: no disk used
+            fh.truncate((65 << 20) + len(data))
+            fh.write(data[:64])
+        return p
+    if kind == 3:
+        p = os.path.join(d, "loop")
+        if not os.path.lexists(p):
+            os.symlink(p, p)
+        return p
+    if kind == 4:
+        return d
+    return os.path.join(d, "absent")
+
+
+def t_stream(data: bytes):
+    """Every entry point that takes a path, handed a hostile one: it must
+    refuse or read within its caps, never block or exhaust memory."""
+    from sratplan.cli import main
+
+    if len(data) < 2:
+        return
+    path = _special(data[0], data[2:])
+    srat = os.path.join(os.path.dirname(__file__), "..", "sratplan", "examples", "qemu-2node-hotplug", "SRAT")
+    argv = [[path], [srat, "--e820", path], [srat, "--boot-facts", path], ["decode", path], ["replay", path],
+            ["audit", "--no-progress", "--jobs", "1", path], ["live", "--sysroot", path]][data[1] % 7]
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rc = main(argv)
+    if rc not in (0, 1, 2):
+        raise Violation(f"exit status {rc} for {argv}")
+    return ()
+
+
 # Order matters (the selector byte indexes it); append only.
 TARGETS = (
     ("decode", t_decode),
@@ -208,6 +258,7 @@ TARGETS = (
     ("memblock_log", t_memblock_log),
     ("replay", t_replay),
     ("plan", t_plan),
+    ("stream", t_stream),
 )
 TARGET_INDEX = {name: i for i, (name, _) in enumerate(TARGETS)}
 

@@ -6,13 +6,20 @@ reads, so a machine can be checked somewhere else with
 The paths are those of :mod:`sratplan.live`; the kernel log (``/dev/kmsg``,
 a record device) is stored as dmesg text in a regular file at ``dev/kmsg``,
 which live mode reads the same way.  The source is never written; the
-destination must be new or empty unless ``force`` is given.
+destination must be new or empty unless ``force`` is given, and then the
+files of an earlier capture there are removed first, so that a capture never
+mixes two machines.  ``sratplan-capture.json`` records what was written and
+what could not be read (a table a non-root reader may not open), so that
+``live --sysroot`` and ``audit`` never mistake a missing SRAT for a machine
+without one.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +63,25 @@ def _files_to_copy(src: Path) -> list:
     return out
 
 
+MANIFEST = live.MANIFEST
+# what a capture may hold (files and trees), removed before --force writes a new one
+CAPTURE_TREES = (live.TABLES, live.MEMMAP, live.MEMORY, live.NODE)
+CAPTURE_FILES = (live.CMDLINE, live.OSRELEASE, live.ZONEINFO, live.IOMEM, live.KMSG, MANIFEST)
+
+
+def _clear_old_capture(dst: Path) -> None:
+    """Remove what an earlier capture wrote into ``dst`` (and nothing else of
+    the directory's), never following a symbolic link out of it."""
+    for rel in CAPTURE_TREES + CAPTURE_FILES:
+        p = dst / rel
+        if any((dst / Path(rel).parents[i]).is_symlink() for i in range(len(Path(rel).parents) - 1)):
+            raise UsageError(f"{dst / Path(rel).parent} leads through a symbolic link: refusing to clear it")
+        if p.is_symlink() or p.is_file():
+            p.unlink()
+        elif p.is_dir():
+            shutil.rmtree(p)
+
+
 def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
     """Copy what live mode reads from ``sysroot`` (default ``/``) into ``dest``."""
     src = Path(sysroot) if sysroot else Path("/")
@@ -69,6 +95,7 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
             raise UsageError(f"{dst} is not empty (use --force to write into it)")
         if dst.resolve() == src.resolve():
             raise UsageError("the capture directory is the source itself")
+        _clear_old_capture(dst)
     tdir = src / live.TABLES
     if not tdir.is_dir():
         raise InputError(f"{tdir} does not exist (not Linux, or no ACPI): nothing worth capturing")
@@ -132,4 +159,8 @@ def capture(dest, *, sysroot=None, force: bool = False) -> CaptureResult:
     if io is not None and live.parse_iomem_kernel(io.decode("utf-8", "replace")) is None:
         notes.append("/proc/iomem addresses are hidden from non-root readers: the kernel image range "
                      "will be modelled")
-    return CaptureResult(dest=str(dst), written=tuple(written), unreadable=tuple(unreadable), notes=tuple(notes))
+    result = CaptureResult(dest=str(dst), written=tuple(written), unreadable=tuple(unreadable), notes=tuple(notes))
+    manifest = {"schema": "sratplan.capture/1", "source": str(src), "written": written,
+                "unreadable": unreadable, "notes": notes}
+    put(MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
+    return result

@@ -11,9 +11,8 @@ unreadable/unsupported input.  Data goes to stdout, diagnostics to stderr.
 from __future__ import annotations
 
 import argparse
-import sys
-
 import importlib
+import sys
 
 from .errors import SratplanError
 

@@ -35,6 +35,7 @@ the same way.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import stat
@@ -61,6 +62,7 @@ MEMORY = "sys/devices/system/memory"
 NODE = "sys/devices/system/node"
 NODE_STATES = ("possible", "online", "has_memory", "has_normal_memory", "has_cpu")
 PLAN_TABLES = ("SRAT", "SLIT", "MSCT", "CEDT", "HMAT")
+MANIFEST = "sratplan-capture.json"    # what `sratplan capture` wrote and could not read
 
 ZONES = ("DMA", "DMA32", "Normal", "Movable", "Device")
 MAX_FILE = 64 << 20          # a zoneinfo of a few thousand CPUs stays far below this
@@ -370,6 +372,19 @@ def _check_memmap(memmap: Path) -> None:
             raise InputError("not a regular file", path=str(p))
 
 
+def read_manifest(root) -> dict | None:
+    """The manifest of a capture directory, or None (not a capture, or one
+    made before manifests existed)."""
+    p = Path(root) / MANIFEST
+    if not _regular(p):
+        return None
+    try:
+        doc = json.loads(_read_text(Path(root), MANIFEST, 1 << 20) or "")
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
 def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None, kernel=None, initrd=None,
                       kernel_image=None, cpus=None):
     """The Machine of a running system or a sysroot capture.
@@ -386,6 +401,12 @@ def load_live_machine(*, sysroot=None, e820=None, cmdline=None, boot_facts=None,
     tdir = root / TABLES
     if not tdir.is_dir():
         raise InputError(f"{tdir} does not exist (not Linux, or no ACPI): {HOW_TO}")
+    manifest = read_manifest(root) if sysroot is not None else None
+    lost = [r for r in (manifest or {}).get("unreadable", []) if str(r).startswith(TABLES + "/")]
+    if lost:
+        # a table the capture could not read is unknown, not absent
+        raise InputError(f"the capture could not read {', '.join(lost)} (not root when it was made): what the "
+                         "machine's firmware says is unknown - capture again as root", path=str(root))
     try:
         names = os.listdir(tdir)
     except OSError as e:

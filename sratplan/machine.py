@@ -9,9 +9,9 @@ not give are filled in by modelling the usual loaders and written down in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
+from .acpi.checks import check_tables
 from .acpi.sources import TableSet, read_tables
 from .errors import InputError
 from .firmware.e820 import E820Entry, E820Table, E820Type
@@ -223,7 +223,12 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         sources.append(f"tables: {pth}")
     if tsets:
         all_tables = tuple(t for ts in tsets for t in ts.tables)
-        tables = TableSet(tables=all_tables, findings=tuple(f for ts in tsets for f in ts.findings),
+        set_findings = [f for ts in tsets for f in ts.findings]
+        if len(tsets) > 1:
+            # tables from different files meet only here: check them together
+            # (an SRAT in one file, its SLIT in another)
+            set_findings += [f for f in check_tables(all_tables) if f not in set_findings]
+        tables = TableSet(tables=all_tables, findings=tuple(set_findings),
                           source=", ".join(ts.source for ts in tsets), format=tsets[0].format)
 
     facts = None
@@ -235,15 +240,8 @@ def load_machine(paths=(), *, e820=None, cmdline=None, boot_facts=None, kernel=N
         from .firmware.bootfacts import read_boot_facts
 
         facts = read_boot_facts(boot_facts)       # a boot log, a boot_params zero page or a capture dir
-        text = ""
-        if facts.source == "log":
-            try:
-                with open(boot_facts, "rb") as fh:
-                    text = fh.read(1 << 20).decode("utf-8", "replace")
-            except OSError:
-                text = ""
         # the "ACPI: SIG 0xADDR LEN (vNN OEMID ...)" table lines name the firmware
-        boot_oem_qemu = re.search(r"ACPI: [A-Z0-9]{4} 0x[0-9A-Fa-f]+ [0-9A-Fa-f]+ \(v\d\d (BOCHS|BXPC)", text)
+        boot_oem_qemu = any(t.oem_id in QEMU_OEMS for t in facts.acpi_tables)
         findings.extend(getattr(facts, "findings", ()))
         sources.append(f"boot facts: {boot_facts}")
 

@@ -16,9 +16,8 @@ from .advise.verdict import Verdict, decide
 from .errors import PlanError
 from .findings import worst
 from .kernel.boot import boot, boot_memblock
-from .machine import Machine
+from .machine import Machine, with_hotplug_ram, with_profile
 from .machine import with_cmdline as machine_with_cmdline
-from .machine import with_hotplug_ram, with_profile
 from .plan import Plan, project
 
 

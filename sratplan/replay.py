@@ -49,6 +49,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import InputError, LimitError
+from .inputs import read_text
 from .intervals import subtract
 from .kernel import memblock_log as mlog
 from .kernel.cmdline import parse_cmdline, resolve_crashkernel
@@ -193,13 +194,11 @@ def _h(v: int) -> str:
     return f"{v:#x}"
 
 
+MAX_LOG_BYTES = 64 << 20
+
+
 def replay_file(path: str, *, kernel: str | None = None) -> ReplayResult:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(64 << 20)
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", path=str(path)) from None
-    return replay_text(data.decode("utf-8", errors="replace"), kernel=kernel, path=str(path))
+    return replay_text(read_text(path, MAX_LOG_BYTES, what="boot log"), kernel=kernel, path=str(path))
 
 
 def replay_text(text: str, *, kernel: str | None = None, path: str | None = None) -> ReplayResult:

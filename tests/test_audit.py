@@ -62,8 +62,8 @@ def test_rows_and_verdicts(fleet):
     assert a["vendor"] == "DELL" and a["nodes"] == 4 and a["verdict"] == "not hot-removable"
     assert res.unique == len(res.rows) - 1          # hostB is hostA's bytes: planned once
     # Hyper-V: every range hotpluggable; planned with the recommended command line
-    from sratplan.machine import load_machine
     from sratplan import pipeline
+    from sratplan.machine import load_machine
 
     hv = rows["hv"]
     rec = pipeline.run(load_machine([str(fleet / "hv.SRAT.bin")], cmdline="")).recommendation.cmdline

@@ -40,7 +40,9 @@ def _live_json(root) -> dict:
 
 
 def _files(root: Path) -> set:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
+    """The captured files (the manifest, which says what was captured, aside)."""
+    return {str(p.relative_to(root)) for p in root.rglob("*")
+            if p.is_file() and not p.is_symlink() and p.name != live.MANIFEST}
 
 
 @pytest.mark.parametrize("name", TREES)
@@ -54,6 +56,10 @@ def test_round_trip(name, tmp_path):
     a, b = _files(tmp_path / "cap"), _files(tmp_path / "cap2")
     assert a == b
     assert all((tmp_path / "cap" / f).read_bytes() == (tmp_path / "cap2" / f).read_bytes() for f in a)
+    m1, m2 = (json.loads((tmp_path / c / live.MANIFEST).read_text()) for c in ("cap", "cap2"))
+    assert m1["written"] == m2["written"] and m1["unreadable"] == m2["unreadable"] == []
+    assert sorted(m1["written"]) == sorted(_files(tmp_path / "cap") | {w for w in m1["written"] if "/node" in w
+                                                                       and w.split("/")[-1].startswith("node")})
 
 
 @pytest.mark.parametrize("name", TREES)

@@ -17,7 +17,7 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "sratplan"
 
 LAYERS = [
-    {"errors", "units", "intervals", "findings", "version"},
+    {"errors", "units", "intervals", "findings", "version", "inputs"},
     {"acpi", "firmware"},
     {"kernel"},
     {"machine"},

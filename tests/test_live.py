@@ -113,14 +113,15 @@ def test_committed_realdata_sysroots_are_generated(name, tmp_path):
 
 def test_vmware_real_capture():
     """The VMware memplug VM: no zoneinfo, release, cmdline or log in the
-    snapshot.  Block size, every block's node and valid_zones and the node
-    states agree; node 0's MemTotal is 1.7 % below the estimate (an unknown
-    kernel and command line, 128 possible CPUs assumed), and is reported."""
+    snapshot.  Block size, every block's node and valid_zones, the node
+    states and node 0's MemTotal agree (0.1 was 1.7 % over: its reserved
+    array could not grow past 128 regions, so the swiotlb buffer was never
+    allocated; e820__memblock_setup() allows memblock to resize)."""
     r = live.live_report(SYSROOTS / "vmware-memplug")
     blocks = [c for c in r.checks if c.what in ("block", "block_size", "node_state")]
     assert len([c for c in blocks if c.what == "block"]) == 64
     assert all(c.ok for c in blocks)
-    assert [(c.what, c.where) for c in r.disagreements] == [("memtotal", "node 0")]
+    assert [c for c in r.checks if c.what == "memtotal"] and r.disagreements == ()
     assert "proc/zoneinfo" in r.actual.missing
 
 

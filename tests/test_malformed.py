@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sratplan import pipeline
 from sratplan.acpi.sources import read_tables
 from sratplan.errors import InputError, ParseError
 from sratplan.firmware.e820_readers import read_e820
 from sratplan.machine import load_machine
-from sratplan import pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 MAL = ROOT / "fixtures" / "malformed"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sratplan.machine import load_machine
 from sratplan import pipeline
+from sratplan.machine import load_machine
 
 REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
 HV = "Microsoft_HyperV-Gen2-VM_coreos-sosreport"

@@ -10,6 +10,8 @@ import builtins
 import hashlib
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,44 @@ def test_capture_force_does_not_follow_symlinks_out_of_the_destination(tmp_path,
     rc, _, err = _run(["capture", dest, "--sysroot", SYSROOT, "--force"], capsys)
     assert list(outside.iterdir()) == []
     assert rc == 2 and "symbolic link" in err
+
+
+# --- streams and devices: refused before anything is read (issue 13) -----------
+
+HOSTILE_ENTRY_POINTS = [
+    lambda p: [p],
+    lambda p: [str(ROOT / "sratplan" / "examples" / "qemu-2node-hotplug" / "SRAT"), "--e820", p],
+    lambda p: [str(ROOT / "sratplan" / "examples" / "qemu-2node-hotplug" / "SRAT"), "--boot-facts", p],
+    lambda p: ["decode", p],
+    lambda p: ["replay", p],
+    lambda p: ["audit", "--no-progress", "--jobs", "1", p],
+]
+
+
+def _hostile(tmp_path, kind):
+    if kind == "fifo":
+        p = tmp_path / "fifo"
+        os.mkfifo(p)
+        return str(p)
+    if kind == "huge":
+        p = tmp_path / "huge"
+        with open(p, "wb") as fh:
+            fh.truncate(3 << 30)               # sparse 3 GiB: above every cap and the memory limit below
+        return str(p)
+    return {"zero": "/dev/zero", "urandom": "/dev/urandom"}[kind]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero", "urandom", "huge"])
+@pytest.mark.parametrize("entry", range(len(HOSTILE_ENTRY_POINTS)))
+def test_hostile_paths_end_quickly_within_2_gib(tmp_path, kind, entry):
+    """A FIFO without a writer, an endless device and an oversized file: each
+    entry point answers within seconds, under a 2 GiB address-space limit,
+    with exit status 2 (or 0/1 for an audit that reports the input as
+    unreadable) and no traceback."""
+    argv = HOSTILE_ENTRY_POINTS[entry](_hostile(tmp_path, kind))
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+            "from sratplan.cli import main; sys.exit(main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60,
+                       cwd=ROOT)
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert r.returncode in ((0, 1) if argv[0] == "audit" else (2,)), (r.returncode, r.stderr[-500:])

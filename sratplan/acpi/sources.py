@@ -18,8 +18,9 @@ import os
 import re
 from dataclasses import dataclass
 
-from ..errors import InputError, LimitError, ParseError, SratplanError
+from ..errors import InputError, ParseError, SratplanError
 from ..findings import Finding
+from ..inputs import read_bytes
 from . import model as m
 from .checks import check_tables
 from .tables import decode
@@ -87,20 +88,7 @@ class TableSet:
 
 
 def _read(path: str) -> bytes:
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_INPUT_BYTES:
-            raise LimitError(f"input of {size} bytes exceeds the {MAX_INPUT_BYTES}-byte cap", path=path)
-        with open(path, "rb") as fh:
-            return fh.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file or directory", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory", path=path) from None
-    except PermissionError:
-        raise InputError("permission denied (ACPI tables in /sys need root)", path=path) from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror or e}", path=path) from None
+    return read_bytes(path, MAX_INPUT_BYTES, what="ACPI table input")
 
 
 def detect(data: bytes) -> str:
@@ -217,6 +205,10 @@ def _decode_in_source(data, path, where, findings, **kw):
     return _with(t, **kw)
 
 
+# the tables sratplan decodes fully: one of them unreadable is an input error
+PLAN_SIGNATURES = frozenset({"SRAT", "SLIT", "MSCT", "CEDT", "HMAT"})
+
+
 def _read_acpidump(path, data: bytes, text: str) -> TableSet:
     lines = text.splitlines()
     findings: list[Finding] = []
@@ -232,9 +224,20 @@ def _read_acpidump(path, data: bytes, text: str) -> TableSet:
             continue
         sig = mm.group(1).decode()
         addr = int(mm.group(2), 16)
-        blob, j = _hex_block(lines, i + 1, path, "RSDP" if sig.startswith("RSD") else sig)
         where = f"{sig} @ 0x{addr:x} (line {i + 1})"
         key = "RSDP" if sig.startswith("RSD") else sig
+        try:
+            blob, j = _hex_block(lines, i + 1, path, key)
+        except ParseError as e:
+            if key in PLAN_SIGNATURES:
+                raise               # the table sratplan is asked about cannot be read: say where
+            # one unreadable block of another table is that table's problem: the others are still used
+            findings.append(_f("TABLE_UNREADABLE", "error", f"the {sig} block cannot be read "
+                               f"({getattr(e, 'reason', e)}); the other tables are used", table=sig, where=where))
+            i += 1
+            while i < n and not head.match(lines[i].encode("latin-1")):
+                i += 1
+            continue
         counts[key] = counts.get(key, 0) + 1
         t = _decode_in_source(blob, path, where, findings,
                               address=addr or None, instance=counts[key])

@@ -1,7 +1,9 @@
 """``sratplan capture DIR``: save what live mode reads as a sysroot.
 
 Exit status: 0 when the capture was written (notes about files that could
-not be read go to stderr), 2 on a usage error or an unreadable source.
+not be read go to stderr), 1 when it was written but a firmware table could
+not be read (not root: the manifest records it, and the capture cannot be
+planned), 2 on a usage error or an unreadable source.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import sys
 
 from ..capture import capture
+from ..live import TABLES
 
 
 def build_parser(parser_class=argparse.ArgumentParser):
@@ -40,4 +43,9 @@ def run(args) -> int:
               + ", ".join(res.unreadable[:8]) + (" …" if len(res.unreadable) > 8 else ""), file=sys.stderr)
     print(f"sratplan capture: {len(res.written)} files written to {res.dest}; "
           f"check it anywhere with: sratplan live --sysroot {res.dest}", file=sys.stderr)
+    tables = [r for r in res.unreadable if r.startswith(TABLES + "/")]
+    if tables:
+        print(f"sratplan capture: the firmware tables could not be read ({', '.join(tables)}): the capture "
+              "cannot be planned; run it as root", file=sys.stderr)
+        return 1
     return 0

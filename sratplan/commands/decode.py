@@ -10,7 +10,8 @@ import argparse
 import json
 import sys
 
-from ..acpi.sources import read_tables
+from ..acpi.checks import check_tables
+from ..acpi.sources import TableSet, read_tables
 from ..errors import SratplanError
 from ..render.acpi_json import document
 from ..render.acpi_text import render_tableset
@@ -55,6 +56,13 @@ def run(args) -> int:
         except SratplanError as e:
             errors.append({"path": p, "error": str(e)})
             print(f"sratplan: error: {e}", file=sys.stderr)
+    if len(sets) > 1:
+        # tables from different files meet only here: check them together, as the planner does
+        known = [f for ts in sets for f in ts.findings]
+        cross = [f for f in check_tables([t for ts in sets for t in ts.tables]) if f not in known]
+        if cross:
+            sets.append(TableSet(tables=(), findings=tuple(cross), source="the inputs together",
+                                 format="cross-check"))
     if args.format == "json":
 
 
@@ -71,7 +79,7 @@ def run(args) -> int:
               if not only or f.table is None or f.table in only)
     nerr = sum(1 for ts in sets for f in ts.all_findings() if f.severity == _ERROR)
     if sets:
-        print(f"sratplan decode: {sum(len(ts) for ts in sets)} table(s) from {len(sets)} source(s), "
+        print(f"sratplan decode: {sum(len(ts) for ts in sets)} table(s) from {len(args.paths)} input(s), "
               f"{nerr} error finding(s)", file=sys.stderr)
     if errors:
         return 2

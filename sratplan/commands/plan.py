@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 
 from .. import pipeline, render
-from ..version import __version__
 from ..errors import UsageError
 from ..kernel.cmdline import format_cmdline, split_args
 from ..kernel.profile import PROFILES
 from ..machine import load_machine
 from ..units import parse_start_size
+from ..version import __version__
 
 DESCRIPTION = """\
 Predict what Linux does at boot with this machine's firmware memory tables:
@@ -68,18 +70,34 @@ def build_parser(parser_class=argparse.ArgumentParser):
     return p
 
 
+# the running machine's own tables: a PATH there means this machine
+LIVE_TABLES = "/sys/firmware/acpi/tables"
+
+
+def _live_tables(paths) -> bool:
+    root = os.path.realpath(LIVE_TABLES)
+    return bool(paths) and os.path.isdir(root) and all(
+        os.path.realpath(p) == root or os.path.realpath(p).startswith(root + os.sep) for p in paths)
+
+
 def machine_from_args(args):
     explicit = bool(args.paths or args.e820 or args.boot_facts)
     kw = dict(e820=args.e820, cmdline=args.cmdline, boot_facts=args.boot_facts, kernel=args.kernel,
               initrd=parse_start_size(args.initrd, what="--initrd") if args.initrd else None,
               kernel_image=parse_start_size(args.kernel_image, what="--kernel-image") if args.kernel_image else None,
               cpus=args.cpus)
-    if explicit:
+    if explicit and not (_live_tables(args.paths) and not args.e820 and not args.boot_facts):
         return load_machine(args.paths, **kw)
-    # the running system's readers are needed only without explicit inputs
+    # the running system's readers are needed only for the running system
     from .. import live
 
-    return live.load_live_machine(**kw)
+    sysroot = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(LIVE_TABLES)))))
+    m = live.load_live_machine(sysroot=None if sysroot == "/" else sysroot, **kw)
+    if explicit:
+        m = dataclasses.replace(m, assumptions=m.assumptions + (
+            f"{', '.join(args.paths)} is this machine's firmware: its memory map, command line, kernel "
+            "release and boot log were read from the running system too",))
+    return m
 
 
 def apply_change(baseline: str, change: str) -> str:

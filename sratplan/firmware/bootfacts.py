@@ -26,10 +26,12 @@ from pathlib import Path
 
 from ..errors import InputError, LimitError
 from ..findings import Finding, Severity
+from ..inputs import read_bytes
 from .e820 import E820Table
 from .e820_readers import MAX_INPUT_BYTES, MAX_LINE_CHARS, BootParams, parse_boot_params, parse_dmesg_e820
 
-_ACPI_RE = re.compile(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)")
+_ACPI_RE = re.compile(r"ACPI: ([A-Z0-9_!$]{4}|[A-Za-z0-9_ ]{4}) 0x([0-9A-Fa-f]{1,16}) ([0-9A-Fa-f]{1,8})(?:\s|$)"
+                      r"(?:\s*\(v\d\d\s+([^\s)]{1,6}))?")
 _RAMDISK_RE = re.compile(r"RAMDISK: \[mem 0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\]")
 _CMDLINE_RE = re.compile(r"(?:^|[\s\]])Command line: ?(.*)$")
 _SMPBOOT_RE = re.compile(r"smpboot: Allowing (\d{1,7}) CPUs, (\d{1,7}) hotplug CPUs")
@@ -44,6 +46,7 @@ class AcpiTableAddr:
     sig: str
     address: int
     length: int
+    oem_id: str = ""          # the "(vNN OEMID ..." the kernel prints after it
 
     def __iter__(self):  # allows  sig, addr, length = t
         return iter((self.sig, self.address, self.length))
@@ -121,7 +124,8 @@ def parse_boot_log(text: str, *, path: str | None = None) -> BootFacts:
                 key = (m.group(1), int(m.group(2), 16))
                 if key not in seen_sig_addr and len(tables) < MAX_ACPI_TABLES:
                     seen_sig_addr.add(key)
-                    tables.append(AcpiTableAddr(m.group(1), int(m.group(2), 16), int(m.group(3), 16)))
+                    tables.append(AcpiTableAddr(m.group(1), int(m.group(2), 16), int(m.group(3), 16),
+                                                m.group(4) or ""))
             continue
         if "RAMDISK:" in line and ramdisk is None:
             m = _RAMDISK_RE.search(line)
@@ -176,12 +180,7 @@ def read_boot_facts(path) -> BootFacts:
             if (p / name).is_file():
                 return read_boot_facts(p / name)
         raise InputError("directory holds no dmesg.txt or boot_params.bin", path=str(p))
-    try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise LimitError(f"file is larger than {MAX_INPUT_BYTES >> 20} MiB", path=str(p))
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(p)) from None
+    raw = read_bytes(p, MAX_INPUT_BYTES, what="boot log")
     if b"\0" in raw[:4096]:
         return boot_facts_from_boot_params(raw, path=str(p))
     return parse_boot_log(raw.decode("utf-8", errors="replace"), path=str(p))

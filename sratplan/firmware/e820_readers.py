@@ -32,6 +32,7 @@ import construct as cs
 
 from ..errors import InputError, LimitError, ParseError, UsageError
 from ..findings import Finding, Severity
+from ..inputs import read_bytes, read_text
 from ..units import U64_MASK, parse_size
 from .e820 import (
     DIALECT_CLASSIC,
@@ -332,10 +333,10 @@ def read_memmap_dir(path) -> E820Table:
     for n in names:
         d = p / n
         try:
-            start = (d / "start").read_text(errors="replace").strip()
-            end = (d / "end").read_text(errors="replace").strip()
-            typ = (d / "type").read_text(errors="replace").strip()
-        except OSError:
+            start = read_text(d / "start", 256).strip()
+            end = read_text(d / "end", 256).strip()
+            typ = read_text(d / "type", 256).strip()
+        except (OSError, InputError, LimitError):
             findings.append(_f("E820_BAD_ENTRY", Severity.WARNING, "entry without start/end/type skipped",
                                str(d)))
             continue
@@ -644,13 +645,7 @@ def parse_e820_json(text: str, *, path: str | None = None) -> E820Table:
 
 
 def _read_text(p) -> str:  # p: a pathlib.Path
-    try:
-        size = p.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise LimitError(f"file is larger than {MAX_INPUT_BYTES >> 20} MiB", table="e820", path=str(p))
-        return p.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(p)) from None
+    return read_text(p, MAX_INPUT_BYTES, what="e820 input")
 
 
 def read_e820(path) -> E820Table:
@@ -673,14 +668,7 @@ def read_e820(path) -> E820Table:
             return read_memmap_dir(sub)
         raise InputError("directory holds no e820 map (memmap tree, memmap.txt, e820.txt, boot_params.bin)",
                          path=str(p))
-    if not p.exists():
-        raise InputError("no such file", path=str(p))
-    try:
-        raw = p.read_bytes() if p.stat().st_size <= MAX_INPUT_BYTES else None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(p)) from None
-    if raw is None:
-        raise LimitError(f"file is larger than {MAX_INPUT_BYTES >> 20} MiB", table="e820", path=str(p))
+    raw = read_bytes(p, MAX_INPUT_BYTES, what="e820 input")
     if b"\0" in raw[:4096]:
         bp = parse_boot_params(raw, path=str(p))
         return bp.e820

@@ -213,7 +213,7 @@ def render_tableset(ts, fmt: str = "table", only=None) -> str:
             out.append("")
             out.append("Findings:")
             out.extend(findings_lines(t.findings, fmt))
-    if not any(t.signature in m.TABLE_NAMES for t in tables):
+    if ts.format != "cross-check" and not any(t.signature in m.TABLE_NAMES for t in tables):
         out.append("")
         out.append("No SRAT, SLIT, MSCT, CEDT or HMAT in this source"
                    + (" (a machine without an SRAT is run by Linux as one NUMA node)." if not only else "."))

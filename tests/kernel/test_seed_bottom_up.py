@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sratplan.machine import load_machine
 from sratplan import pipeline
+from sratplan.machine import load_machine
 from sratplan.replay import replay_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "acpi"))   # the table builders

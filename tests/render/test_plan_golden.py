@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sratplan import examples
+from sratplan import examples, pipeline, render
 from sratplan.commands.plan import machine_from_args
-from sratplan import pipeline, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ["qemu-2node-hotplug", "hp-dl165g7", "hyperv-gen2", "dell-precision-malformed", "vmware-memplug"]

@@ -21,9 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sratplan import examples
+from sratplan import examples, pipeline
 from sratplan.commands.plan import build_parser, machine_from_args
-from sratplan import pipeline
 from sratplan.render import svg
 from sratplan.render.svg import GAP_MIN, GAP_W, MIN_SEG, AddressScale, human
 
