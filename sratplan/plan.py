@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .intervals import overlap
 from .kernel.boot import BootTrace
 from .kernel.zones import ZONE_NAMES
 from .units import PAGE_SIZE
@@ -62,11 +61,23 @@ class NodePlan:
     def kernel_present_bytes(self) -> int:
         return sum(z.present for z in self.zones[:3]) * PAGE_SIZE
 
+    def hotplug_ram(self) -> list[tuple[int, int, int, int]]:
+        """Boot RAM inside the node's SRAT Hot Pluggable ranges:
+        ``(range start, range end, ram start, ram end)``, ends exclusive."""
+        out = []
+        for s, e_incl, hp in self.srat_ranges:
+            if not hp:
+                continue
+            for ms, me_incl in self.memory_ranges:
+                a, b = max(s, ms), min(e_incl, me_incl) + 1
+                if a < b:
+                    out.append((s, e_incl + 1, a, b))
+        return out
+
     @property
     def hotplug_ram_bytes(self) -> int:
         """Boot RAM of the node inside its SRAT Hot Pluggable ranges."""
-        return overlap([(s, e + 1) for s, e in self.memory_ranges],
-                       [(s, e + 1) for s, e, h in self.srat_ranges if h])
+        return sum(b - a for _s, _e, a, b in self.hotplug_ram())
 
 
 @dataclass(frozen=True)

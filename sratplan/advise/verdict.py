@@ -58,20 +58,6 @@ def _gib(n: int) -> str:
     return f"{n / (1 << 30):.2f}"
 
 
-def _hotplug_ranges(plan):
-    """(nid, start, end) of SRAT hot-pluggable ranges, clipped to boot RAM."""
-    out = []
-    for n in plan.nodes:
-        for s, e_incl, hp in n.srat_ranges:
-            if not hp:
-                continue
-            for ms, me_incl in n.memory_ranges:
-                a, b = max(s, ms), min(e_incl, me_incl) + 1
-                if a < b:
-                    out.append((n.node, s, e_incl + 1, a, b))
-    return out
-
-
 def decide(plan, findings, kaslr_nodes=None, hinges_on=()) -> Verdict:
     """The verdict of a plan and its findings."""
     offl: dict = {}
@@ -84,8 +70,9 @@ def decide(plan, findings, kaslr_nodes=None, hinges_on=()) -> Verdict:
     # an SRAT hot-pluggable range (an ejectable memory device) is removable
     # when every boot block holding its RAM is guaranteed offlinable
     by_range: dict = {}
-    for nid, s, e, a, b in _hotplug_ranges(plan):
-        by_range.setdefault((nid, s, e), []).append((a, b))
+    for n in plan.nodes:
+        for s, e, a, b in n.hotplug_ram():
+            by_range.setdefault((n.node, s, e), []).append((a, b))
     runs = sorted(plan.blocks, key=lambda r: r.start)
     starts = [r.start for r in runs]
     removable: dict = {}

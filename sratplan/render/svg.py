@@ -351,17 +351,11 @@ def _hotplug_pieces(plan):
     kept = list(plan.trace.hotplug_kept)
     out = [(s, e, True, nid, ()) for s, e, nid in kept]
     for n in plan.nodes:
-        for s, e_incl, hp in n.srat_ranges:
-            if not hp:
-                continue
-            for ms, me_incl in n.memory_ranges:
-                a, b = max(s, ms), min(e_incl, me_incl) + 1
-                if a >= b:
-                    continue
-                # what no longer has the flag
-                i = max(0, bisect.bisect_left(kept, (a,)) - 1)
-                out.extend((x, y, False, n.node, n.hotplug_cleared_by)
-                           for x, y in subtract(a, b, ((ks, ke) for ks, ke, _ in kept[i:])))
+        for _s, _e, a, b in n.hotplug_ram():
+            # what no longer has the flag
+            i = max(0, bisect.bisect_left(kept, (a,)) - 1)
+            out.extend((x, y, False, n.node, n.hotplug_cleared_by)
+                       for x, y in subtract(a, b, ((ks, ke) for ks, ke, _ in kept[i:])))
     return sorted(out)
 
 
