@@ -74,6 +74,13 @@ def run(machine: Machine, *, advise: bool = True, options: bool = True, boots: d
     plan = project(machine, trace)
     found = tuple(findings_mod.collect(machine, trace, plan))
     verdict = decide(plan, found, kaslr_nodes=trace.kaslr.nodes if trace.kaslr else None)
+    k = trace.kaslr
+    pinned = sorted(set(k.nodes) & set(verdict.removable_nodes)) if k is not None and not k.filtered else []
+    if pinned:
+        verdict = replace(verdict, hinges_on=verdict.hinges_on + (
+            "where KASLR puts the kernel image: the decompressor's immovable-memory filter is off for this SRAT, "
+            f"so it may land in node(s) {', '.join(map(str, pinned))} and pin it; with nokaslr (or an SRAT with "
+            "a non-hotpluggable range) the image stays out",))
     alternatives = ()
     if advise and machine.hotplug_unknown:
         populated = run(with_hotplug_ram(machine), advise=False)

@@ -303,3 +303,17 @@ def test_capture_force_never_mixes_two_machines(tmp_path, capsys):
     assert old != new
     for rel in ("sys/firmware/acpi/tables/SRAT", "proc/zoneinfo"):
         assert (cap / rel).read_bytes() == (fresh / rel).read_bytes()
+
+
+def test_the_verdict_says_when_kaslr_decides_it(capsys):
+    """Every SRAT range hotpluggable: the decompressor's filter is off and the
+    real kernel landed in node 1 in 10 of 20 boots (s21 captures).  The
+    verdict keeps its answer for the modelled placement but names the fact
+    that decides it; with nokaslr nothing hinges."""
+    d = FIX / "kernel" / "6.1" / "s21_kaslr_all_hotplug_srat_rep5"
+    base = [str(d / "guest_SRAT.bin"), "--e820", str(d / "e820.txt")]
+    rc, j = _json([*base, "--cmdline", "movable_node"], capsys)
+    assert j["verdict"]["hot_removable"] and any("where KASLR puts the kernel image" in h
+                                                 for h in j["verdict"]["hinges_on"])
+    rc, j = _json([*base, "--cmdline", "movable_node nokaslr"], capsys)
+    assert j["verdict"]["hot_removable"] and j["verdict"]["hinges_on"] == []
